@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): each hot path beside a baseline measured in the same run."""

@@ -1,0 +1,159 @@
+"""The operators' console for campaigns, contacts, lists and the Do-Not-Call list.
+
+Admin actions call the same services as the API, so both behave identically.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from campaigns import alphabets
+from campaigns.choices import ContactStatus
+from campaigns.control import (
+    CampaignNotFound,
+    ControlResult,
+    purge_campaign,
+    start_campaign,
+    stop_campaign,
+    unload_campaign,
+)
+from campaigns.importer import ImportFileError, import_contacts
+from campaigns.models import ApiClient, Campaign, Contact, ContactList, DoNotCall
+
+
+def _status_count(status: str) -> Count:
+    return Count("contacts", filter=Q(contacts__status=status))
+
+
+def _control_action(service: Any, verb: str) -> Any:
+    def action(modeladmin: CampaignAdmin, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        for campaign in queryset:
+            try:
+                result: ControlResult = service(campaign.campaign_id)
+            except CampaignNotFound:
+                modeladmin.message_user(request, f"Campaign {campaign} has no contacts to {verb}.", messages.WARNING)
+            else:
+                modeladmin.message_user(request, f"Campaign {campaign}: {verb} affected {result.affected} contacts.")
+
+    action.__name__ = f"{verb}_campaigns"
+    return admin.action(description=f"{verb.capitalize()} selected campaigns")(action)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display: tuple[str, ...] = (
+        "campaign_id", "name", "state", "waiting_for_records", "campaign_type", "dialing_mode", *ContactStatus.values,
+    )  # fmt: skip
+    list_filter = ("state", "waiting_for_records", "campaign_type", "dialing_mode")
+    search_fields = ("campaign_id", "name")
+    readonly_fields = ("id", "guid", "state", "waiting_for_records", "created_at", "updated_at")
+    actions = (
+        _control_action(start_campaign, "start"),
+        _control_action(stop_campaign, "stop"),
+        _control_action(purge_campaign, "purge"),
+        _control_action(unload_campaign, "unload"),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
+        counts = {status: _status_count(status) for status in ContactStatus.values}
+        queryset: QuerySet[Campaign] = super().get_queryset(request)
+        return queryset.annotate(**counts)
+
+
+def _count_column(status: str) -> Any:
+    def column(obj: Campaign) -> int:
+        return int(getattr(obj, status))
+
+    column.__name__ = status
+    return admin.display(description=status.replace("_", " "), ordering=status)(column)
+
+
+for _status in ContactStatus.values:
+    setattr(CampaignAdmin, _status, staticmethod(_count_column(_status)))
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("id", "customer_number", "campaign_id", "campaign_type", "status", "call_result", "priority")
+    list_filter = ("status", "campaign_type", "dialing_mode", "call_result")
+    search_fields = ("=id", "=customer_number", "=campaign_contact_id", "=campaign__campaign_id")
+    list_select_related = ("contact_list",)
+    # Millions of rows: never count the whole table for the paginator.
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Contact._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # contacts arrive through the API or an import, with their validation
+
+
+class ListImportForm(forms.Form):
+    campaign_id = forms.RegexField(rf"\A(?:{alphabets.CAMPAIGN_ID})\Z", max_length=40)
+    list_name = forms.RegexField(rf"\A(?:{alphabets.LIST_NAME})\Z", max_length=100)
+    file = forms.FileField(help_text="CSV with a header line naming the contact fields.")
+
+
+@admin.register(ContactList)
+class ContactListAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "campaign", "contact_count", "created_at")
+    search_fields = ("name", "campaign__campaign_id")
+    change_list_template = "admin/campaigns/contactlist/change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ContactList]:
+        queryset: QuerySet[ContactList] = super().get_queryset(request)
+        return queryset.annotate(contact_count=Count("contacts"))
+
+    @admin.display(description="contacts", ordering="contact_count")
+    def contact_count(self, obj: ContactList) -> int:
+        return int(obj.contact_count)  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[URLPattern]:
+        upload = path("import/", self.admin_site.admin_view(self.import_view), name="campaigns_contactlist_import")
+        return [upload, *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload a CSV as a calling list; the report lists every rejected row."""
+        form = ListImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            stream = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
+            try:
+                report = import_contacts(
+                    stream, campaign_id=form.cleaned_data["campaign_id"], list_name=form.cleaned_data["list_name"]
+                )
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            else:
+                level = messages.WARNING if report.errors else messages.SUCCESS
+                summary = f"{report.rows} rows: {report.imported} imported, {report.already_present} already present"
+                self.message_user(request, f"{summary}, {len(report.errors)} errors.", level)
+                if not report.errors:
+                    return HttpResponseRedirect(reverse("admin:campaigns_contactlist_changelist"))
+        context = {**self.admin_site.each_context(request), "form": form, "report": report, "title": "Import a list"}
+        return TemplateResponse(request, "admin/campaigns/contactlist/import.html", context)
+
+
+@admin.register(DoNotCall)
+class DoNotCallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("customer_number", "reason", "created_at")
+    search_fields = ("=customer_number",)
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Clients are created with ``create_api_client`` (which shows the token); here they are listed and revoked."""
+
+    list_display = ("name", "role", "is_active", "created_at")
+    list_filter = ("role", "is_active")
+    readonly_fields = ("name", "role", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

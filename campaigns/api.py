@@ -1,0 +1,172 @@
+"""Contact intake and campaign control over REST (SPEC.md section 6). Views are thin: they call services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db import IntegrityError
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns.choices import ContactStatus
+from campaigns.configuration import create_campaign, update_campaign
+from campaigns.control import (
+    CampaignNotFound,
+    ControlResult,
+    purge_campaign,
+    start_campaign,
+    stop_campaign,
+    unload_campaign,
+)
+from campaigns.intake import IntakeConflict, receive_contacts
+from campaigns.models import Campaign, Contact
+from campaigns.serializers import (
+    CampaignSerializer,
+    CampaignUpdateSerializer,
+    ContactInputSerializer,
+    ContactSerializer,
+    ControlResultSerializer,
+)
+from campaigns.validation import ContactInput
+
+MAX_BATCH = 10_000
+
+
+class ContactListView(generics.ListAPIView):  # type: ignore[type-arg]
+    """Contacts with their status and result; POST receives one contact or a list of them."""
+
+    serializer_class = ContactSerializer
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        queryset = Contact.objects.select_related("contact_list").order_by("received_time")
+        params = self.request.query_params
+        if campaign_id := params.get("campaign_id"):
+            queryset = queryset.filter(campaign_id=campaign_id)
+        if contact_status := params.get("status"):
+            if contact_status not in ContactStatus.values:
+                raise serializers.ValidationError({"status": [f"Must be one of {', '.join(ContactStatus.values)}."]})
+            queryset = queryset.filter(status=contact_status)
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("campaign_id", str),
+            OpenApiParameter("status", str, enum=ContactStatus.values),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ContactInputSerializer(many=True), responses={200: None, 201: None, 400: None, 409: None})
+    def post(self, request: Request) -> Response:
+        items = request.data if isinstance(request.data, list) else [request.data]
+        if not items:
+            return Response({"detail": "No contacts in the request."}, status=status.HTTP_400_BAD_REQUEST)
+        if len(items) > MAX_BATCH:
+            detail = f"At most {MAX_BATCH} contacts per request; use import_contacts for larger files."
+            return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+        contacts, errors = _validate_items(items)
+        if errors:
+            return Response({"detail": "Invalid contacts; nothing was stored.", "errors": errors}, status=400)
+        try:
+            result = receive_contacts(contacts)
+        except IntakeConflict as conflict:
+            detail = "Contact ids already exist with other content; nothing was stored."
+            found = [{"index": index, "id": contact_id} for index, contact_id in conflict.conflicts]
+            return Response({"detail": detail, "conflicts": found}, status=status.HTTP_409_CONFLICT)
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(
+            {"ids": [c.id for c in contacts], "created": result.created, "replayed": result.replayed}, status=code
+        )
+
+
+def _validate_items(items: list[Any]) -> tuple[list[ContactInput], list[dict[str, Any]]]:
+    """Validate every item; errors name the item (index and id) and the field."""
+    contacts: list[ContactInput] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        serializer = ContactInputSerializer(data=item)
+        if serializer.is_valid():
+            contacts.append(serializer.validated_data)
+            continue
+        item_id = item.get("id") if isinstance(item, dict) else None
+        for field, messages in serializer.errors.items():
+            errors.extend({"index": index, "id": item_id, "field": field, "message": str(m)} for m in messages)
+    return contacts, errors
+
+
+class ContactDetailView(generics.RetrieveAPIView):  # type: ignore[type-arg]
+    serializer_class = ContactSerializer
+    queryset = Contact.objects.select_related("contact_list")
+
+
+class CampaignListView(generics.ListCreateAPIView):  # type: ignore[type-arg]
+    """Campaigns; POST creates one ahead of its contacts (state ``loaded``)."""
+
+    serializer_class = CampaignSerializer
+    queryset = Campaign.objects.all()
+
+    def perform_create(self, serializer: CampaignSerializer) -> None:  # type: ignore[override]
+        try:
+            serializer.instance = create_campaign(**serializer.validated_data)
+        except IntegrityError as exc:
+            raise CampaignExists from exc
+
+
+class CampaignExists(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A campaign with this campaign_id already exists."
+
+
+class CampaignDetailView(generics.RetrieveUpdateAPIView):  # type: ignore[type-arg]
+    serializer_class = CampaignUpdateSerializer
+    queryset = Campaign.objects.all()
+    lookup_field = "campaign_id"
+    http_method_names = ["get", "patch", "options", "head"]
+
+    def perform_update(self, serializer: CampaignUpdateSerializer) -> None:  # type: ignore[override]
+        serializer.instance = update_campaign(self.kwargs["campaign_id"], **serializer.validated_data)
+
+
+class _ControlView(APIView):
+    """One campaign control action; 404 when no contacts carry the campaign id."""
+
+    service: ClassVar[Callable[..., ControlResult]]
+
+    @extend_schema(request=None, responses={200: ControlResultSerializer, 404: None, 503: None})
+    def post(self, request: Request, campaign_id: str) -> Response:
+        try:
+            result = type(self).service(campaign_id)
+        except CampaignNotFound as exc:
+            return Response({"detail": f"Not Found: {exc}"}, status=status.HTTP_404_NOT_FOUND)
+        return Response(result.as_dict())
+
+
+class StartCampaignView(_ControlView):
+    """Stopped contacts → pending; the campaign runs."""
+
+    service = staticmethod(start_campaign)
+
+
+class StopCampaignView(_ControlView):
+    """Pending contacts → stopped; the campaign stops."""
+
+    service = staticmethod(stop_campaign)
+
+
+class UnloadCampaignView(_ControlView):
+    """Pending contacts → stopped; the campaign is unloaded (start loads it again)."""
+
+    service = staticmethod(unload_campaign)
+
+
+class PurgeCampaignView(_ControlView):
+    """Delete the campaign's pending contacts."""
+
+    service = staticmethod(purge_campaign)

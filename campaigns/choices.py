@@ -1,0 +1,68 @@
+"""One ``TextChoices`` per concept of seed 001, shared by models, API and admin."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ContactStatus(models.TextChoices):
+    PENDING = "pending"
+    AGENT_PENDING = "agent_pending"
+    DIALED = "dialed"
+    ENDED = "ended"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+# Contacts holding a call slot: the number of active calls is always counted from these.
+ACTIVE_STATUSES = (ContactStatus.DIALED, ContactStatus.AGENT_PENDING)
+
+
+class CampaignType(models.TextChoices):
+    IVR = "IVR"
+    AGENT = "AGENT"
+
+
+class DialingMode(models.TextChoices):
+    PREDICTIVE = "PREDICTIVE"
+    PREVIEW = "PREVIEW"
+    PROGRESSIVE = "PROGRESSIVE"
+
+
+class RoutingMode(models.TextChoices):
+    AGENT = "AGENT"
+    QUEUE = "QUEUE"
+
+
+class CampaignState(models.TextChoices):
+    LOADED = "loaded"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    UNLOADED = "unloaded"
+
+
+# New contacts of a campaign in one of these states are stored ``stopped`` (SPEC.md section 4).
+HOLDING_STATES = (CampaignState.STOPPED, CampaignState.UNLOADED)
+
+
+class ApiRole(models.TextChoices):
+    CAMPAIGN_MANAGER = "campaign_manager"
+    VOICE_CONNECTOR = "voice_connector"
+    OPERATOR = "operator"
+
+
+class CampaignAction(models.TextChoices):
+    """What happened to a campaign; reporting turns these into GSW_CAMPAIGN_GROUP_ACTION."""
+
+    LOAD = "load"
+    UNLOAD = "unload"
+    START = "start"
+    STOP = "stop"
+    SET_DIALING_MODE = "set_dialing_mode"
+
+
+class Actor(models.TextChoices):
+    """Who asked for a change: a client (API or admin) or the dialer itself."""
+
+    CLIENT = "client"
+    DIALER = "dialer"

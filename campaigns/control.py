@@ -1,0 +1,83 @@
+"""Campaign control: start, stop and purge (seed 001), shared by the API, the admin and commands.
+
+Each is one conditional UPDATE (or DELETE) from the expected status inside a
+transaction, so a contact the dialer has just claimed is never moved back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from campaigns.choices import ACTIVE_STATUSES, Actor, CampaignAction, CampaignState, ContactStatus
+from campaigns.models import Campaign, Contact
+from campaigns.signals import campaign_changed, send_on_commit
+
+
+class CampaignNotFound(Exception):
+    """No contacts carry this campaign id (seed 001: a Not Found error)."""
+
+
+class ActiveContactsNotPurgeable(Exception):
+    """Contacts in a call cannot be purged: their results are still to come."""
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    campaign_id: str
+    affected: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"campaign_id": self.campaign_id, "affected": self.affected}
+
+
+def start_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:
+    """Stopped contacts go back to ``pending`` and the campaign runs."""
+    return _move(
+        campaign_id, ContactStatus.STOPPED, ContactStatus.PENDING, CampaignState.RUNNING, CampaignAction.START, actor
+    )
+
+
+def stop_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:
+    """Pending contacts are held as ``stopped``; calls already placed finish normally."""
+    return _move(
+        campaign_id, ContactStatus.PENDING, ContactStatus.STOPPED, CampaignState.STOPPED, CampaignAction.STOP, actor
+    )
+
+
+def unload_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:
+    """Take the campaign out of service: pending contacts are held as ``stopped``, new ones arrive stopped."""
+    return _move(
+        campaign_id, ContactStatus.PENDING, ContactStatus.STOPPED, CampaignState.UNLOADED, CampaignAction.UNLOAD, actor
+    )
+
+
+@transaction.atomic
+def purge_campaign(campaign_id: str, *, statuses: tuple[str, ...] = (ContactStatus.PENDING,)) -> ControlResult:
+    """Delete the campaign's contacts in ``statuses`` (seed 001: the pending ones)."""
+    if set(statuses) & set(ACTIVE_STATUSES):
+        raise ActiveContactsNotPurgeable(f"contacts in {', '.join(ACTIVE_STATUSES)} are in a call and cannot be purged")
+    _lock_campaign_with_contacts(campaign_id)
+    deleted, _ = Contact.objects.filter(campaign_id=campaign_id, status__in=statuses).delete()
+    return ControlResult(campaign_id, deleted)
+
+
+@transaction.atomic
+def _move(campaign_id: str, source: str, target: str, state: str, action: str, actor: str) -> ControlResult:
+    campaign = _lock_campaign_with_contacts(campaign_id)
+    affected = Contact.objects.filter(campaign_id=campaign_id, status=source).update(status=target)
+    if campaign.state != state:
+        campaign.state = state
+        campaign.save(update_fields=["state", "updated_at"])
+    send_on_commit(campaign_changed, campaign_id=campaign_id, action=action, actor=actor)
+    return ControlResult(campaign_id, affected)
+
+
+def _lock_campaign_with_contacts(campaign_id: str) -> Campaign:
+    """Lock the campaign row so concurrent controls apply one after the other."""
+    campaign = Campaign.objects.select_for_update().filter(campaign_id=campaign_id).first()
+    if campaign is None or not Contact.objects.filter(campaign_id=campaign_id).exists():
+        raise CampaignNotFound(f"no contacts with campaign_id {campaign_id!r}")
+    return campaign

@@ -1,0 +1,90 @@
+"""API representations of contacts and campaigns.
+
+Incoming contacts are checked by ``campaigns.validation.validate_contact`` (the
+same function the importer uses); the declared fields of ``ContactInputSerializer``
+document that shape in the OpenAPI schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from rest_framework import serializers
+
+from campaigns import alphabets
+from campaigns.choices import CampaignType, DialingMode, RoutingMode
+from campaigns.configuration import EDITABLE_FIELDS
+from campaigns.models import Campaign, Contact
+from campaigns.validation import ContactInput, validate_contact
+
+
+def alphabet_field(pattern: str, **kwargs: Any) -> serializers.RegexField:
+    """A text field limited to ``pattern`` as a whole (Django's regex validator only searches)."""
+    return serializers.RegexField(rf"\A(?:{pattern})\Z", **kwargs)
+
+
+class ContactInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.UUIDField(help_text="Unique contact and call identifier.")
+    customer_number = alphabet_field(alphabets.CUSTOMER_NUMBER, max_length=20)
+    campaign_type = serializers.ChoiceField(CampaignType.choices)
+    gateway_id = alphabet_field(alphabets.GATEWAY_ID, max_length=40)
+    campaign_contact_id = alphabet_field(alphabets.CAMPAIGN_CONTACT_ID, max_length=40)
+    campaign_id = alphabet_field(alphabets.CAMPAIGN_ID, max_length=40)
+    start_time = serializers.DateTimeField(help_text="ISO 8601 with a time zone; not dialed before.")
+    end_time = serializers.DateTimeField(help_text="ISO 8601 with a time zone, after start_time; not dialed after.")
+    priority = serializers.IntegerField(min_value=1, max_value=10)
+    ivr = alphabet_field(alphabets.EXTENSION, required=False, help_text="IVR contacts; DEFAULT_IVR if unset.")
+    dialing_mode = serializers.ChoiceField(DialingMode.choices, required=False, help_text="Required for AGENT.")
+    routing_mode = serializers.ChoiceField(RoutingMode.choices, required=False, help_text="Required for AGENT.")
+    resource_id = alphabet_field(alphabets.RESOURCE_ID, required=False, help_text="Queue or agent id.")
+    queue_name = alphabet_field(alphabets.QUEUE_NAME, required=False)
+    contact_list = alphabet_field(alphabets.LIST_NAME, required=False, help_text="Calling list name.")
+
+    def to_internal_value(self, data: Any) -> ContactInput:
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a contact object."]})
+        result = validate_contact(data)
+        if isinstance(result, ContactInput):
+            return result
+        errors: dict[str, list[str]] = {}
+        for error in result:
+            errors.setdefault(error.field, []).append(error.message)
+        raise serializers.ValidationError(errors)
+
+
+class ContactSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    campaign_id = serializers.CharField(read_only=True)
+    contact_list = serializers.CharField(source="contact_list.name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields: ClassVar = [
+            "id", "customer_number", "campaign_type", "gateway_id", "status", "call_result", "received_time",
+            "dial_time", "campaign_contact_id", "campaign_id", "start_time", "end_time", "priority", "ivr",
+            "dialing_mode", "routing_mode", "resource_id", "queue_name", "contact_list", "attempts", "call_id",
+            "agent_extension", "answered_at", "ended_at", "hangup_cause",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    campaign_id = alphabet_field(alphabets.CAMPAIGN_ID, max_length=40)
+    queue_name = alphabet_field(alphabets.QUEUE_NAME, max_length=20, required=False, allow_blank=True)
+    default_ivr = alphabet_field(alphabets.EXTENSION, max_length=20, required=False, allow_blank=True)
+
+    class Meta:
+        model = Campaign
+        fields: ClassVar = ["campaign_id", "id", "guid", "state", "campaign_type", *EDITABLE_FIELDS, "created_at"]
+        read_only_fields: ClassVar = ["id", "guid", "state", "created_at"]
+        extra_kwargs: ClassVar = {"name": {"required": False, "help_text": "Defaults to campaign_id."}}
+
+
+class CampaignUpdateSerializer(CampaignSerializer):
+    class Meta(CampaignSerializer.Meta):
+        read_only_fields: ClassVar = ["campaign_id", "id", "guid", "state", "campaign_type", "created_at"]
+
+
+class ControlResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    campaign_id = serializers.CharField()
+    affected = serializers.IntegerField()

@@ -1,0 +1,79 @@
+"""The dialer status API (seed 001, "Check Dialer Status")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from campaigns import alphabets
+from campaigns.auth import IsVoiceConnector
+from campaigns.serializers import alphabet_field
+from dialer.agents import (
+    AGENT_RESERVED,
+    NO_AGENT_AVAILABLE,
+    ContactNotFound,
+    NotAwaitingAgent,
+    SwitchDown,
+    apply_reservation,
+)
+from dialer.calls import Reservation
+from dialer.esl.commands import QUEUE_TYPE
+from dialer.status import dialer_status
+
+
+class DialerStatusView(APIView):
+    """MAX_CONCURRENT_CALLS, the active calls (dialed + agent_pending) and per-campaign counts."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response(dialer_status())
+
+
+class ReservationSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField(max_length=40, help_text="The contact id.")
+    status = serializers.ChoiceField([AGENT_RESERVED, NO_AGENT_AVAILABLE])
+    agent_extension = alphabet_field(alphabets.EXTENSION, required=False, allow_blank=True)
+    service_identifier = alphabet_field(alphabets.RESOURCE_ID, required=False, allow_blank=True)
+    queue_name = alphabet_field(alphabets.QUEUE_NAME, required=False, allow_blank=True)
+    queue_type = alphabet_field(QUEUE_TYPE, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["status"] == AGENT_RESERVED:
+            missing = [f for f in ("agent_extension", "service_identifier") if not attrs.get(f)]
+            if missing:
+                raise serializers.ValidationError({f: ["Required when an agent is reserved."] for f in missing})
+        return attrs
+
+
+class AgentReservationView(APIView):
+    """The voice connector's answer to an agent request: reserved (the call is placed now) or none available."""
+
+    permission_classes = [IsVoiceConnector]
+
+    @extend_schema(request=ReservationSerializer, responses={200: dict, 404: None, 409: None, 500: None, 503: None})
+    def post(self, request: Request) -> Response:
+        body = ReservationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        reservation = None
+        if data["status"] == AGENT_RESERVED:
+            reservation = Reservation(
+                agent_extension=data["agent_extension"],
+                service_identifier=data["service_identifier"],
+                queue_name=data.get("queue_name", ""),
+                queue_type=data.get("queue_type") or "ACD",
+            )
+        try:
+            outcome = apply_reservation(data["id"], data["status"], reservation)
+        except ContactNotFound:
+            return Response({"detail": f"Not Found: no contact {data['id']}"}, status=404)
+        except NotAwaitingAgent as exc:
+            return Response({"detail": f"Conflict: {exc}"}, status=409)
+        except SwitchDown as exc:
+            return Response({"detail": f"Internal Server Error: {exc}; the contact is recorded as failed"}, status=500)
+        return Response({"id": data["id"], "outcome": outcome})

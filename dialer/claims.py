@@ -1,0 +1,120 @@
+"""Eligible contacts and claims, in SQL shaped for the partial index ``contact_pending_fifo``.
+
+A cycle's cost depends on the number of running campaigns and free slots, not on
+how many contacts wait: each campaign's queue is read through the index, at most
+``cap`` rows deep. Claims lock rows with ``FOR UPDATE SKIP LOCKED`` and move them
+out of ``pending`` in the same statement, so two schedulers never take one contact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from campaigns.choices import CampaignState, CampaignType, ContactStatus
+from dialer.planner import Allocation, CampaignQueue
+
+# The conditions that make a pending contact dialable now (x is the contact).
+_ELIGIBLE = """
+    x.status = 'pending' AND x.start_time <= %(now)s AND x.end_time > %(now)s
+    AND NOT EXISTS (SELECT 1 FROM campaigns_donotcall d WHERE d.customer_number = x.customer_number)
+"""
+_DIALING_ORDER = "x.priority DESC, x.received_time, x.id"
+
+_QUEUES = f"""
+SELECT c.campaign_id, q.n, q.oldest
+FROM campaigns_campaign c
+CROSS JOIN LATERAL (
+    SELECT count(*) AS n, min(s.received_time) AS oldest FROM (
+        SELECT x.received_time FROM campaigns_contact x
+        WHERE x.campaign_id = c.campaign_id AND {_ELIGIBLE}
+        ORDER BY {_DIALING_ORDER} LIMIT %(cap)s
+    ) s
+) q
+WHERE c.state = %(running)s AND NOT c.waiting_for_records AND q.n > 0
+"""
+
+# The picked ids are passed as an array so that the UPDATE finds its rows by primary key (a join
+# with the CTE makes the planner hash the whole contact table).
+_CLAIM = f"""
+WITH picked AS (
+    SELECT x.id FROM unnest(%(campaigns)s::varchar[], %(counts)s::int[]) AS p(campaign_id, n)
+    CROSS JOIN LATERAL (
+        SELECT x.id FROM campaigns_contact x
+        WHERE x.campaign_id = p.campaign_id AND {_ELIGIBLE}
+        ORDER BY {_DIALING_ORDER} LIMIT p.n
+        FOR UPDATE OF x SKIP LOCKED
+    ) x
+)
+UPDATE campaigns_contact c SET
+    status = CASE WHEN c.campaign_type = %(ivr)s THEN %(dialed)s ELSE %(agent_pending)s END,
+    call_id = gen_random_uuid(), claimed_at = %(now)s, dial_time = NULL, attempts = c.attempts + 1,
+    switch_name = %(switch)s, call_result = '', hangup_cause = '', agent_extension = '',
+    answered_at = NULL, ended_at = NULL, updated_at = %(now)s
+WHERE c.id = ANY(ARRAY(SELECT id FROM picked)) AND c.status = 'pending'
+RETURNING c.id, c.call_id, c.campaign_type, c.campaign_id, c.priority, c.received_time
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    contact_id: str
+    call_id: str
+    campaign_type: str
+
+    @property
+    def is_agent(self) -> bool:
+        return self.campaign_type == CampaignType.AGENT
+
+
+def campaign_queues(*, now: datetime, cap: int) -> list[CampaignQueue]:
+    """Running campaigns with eligible contacts, counted up to ``cap`` (nobody can take more)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_QUEUES, {"now": now, "cap": cap, "running": CampaignState.RUNNING})
+        return [CampaignQueue(cid, n, oldest) for cid, n, oldest in cursor.fetchall()]
+
+
+def claim_contacts(allocations: list[Allocation], *, now: datetime, switch: str) -> list[Claim]:
+    """Move the planned contacts out of ``pending``, in dialing order. Call inside a transaction."""
+    if not allocations:
+        return []
+    params: dict[str, Any] = {
+        "campaigns": [a.campaign_id for a in allocations],
+        "counts": [a.contacts for a in allocations],
+        "now": now,
+        "switch": switch,
+        "ivr": CampaignType.IVR,
+        "dialed": ContactStatus.DIALED,
+        "agent_pending": ContactStatus.AGENT_PENDING,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, params)
+        rows = cursor.fetchall()
+    position = {a.campaign_id: index for index, a in enumerate(allocations)}
+    rows.sort(key=lambda r: (position[r[3]], -r[4], r[5], r[0]))
+    return [Claim(contact_id, str(call_id), kind) for contact_id, call_id, kind, *_ in rows]
+
+
+def active_calls(switch: str) -> int:
+    """Calls holding a slot on this switch (dialed or agent_pending), counted from the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM campaigns_contact WHERE status IN (%s, %s) AND switch_name = %s",
+            [ContactStatus.DIALED, ContactStatus.AGENT_PENDING, switch],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def lock_switch_for_claims(switch: str) -> bool:
+    """Serialise cycles of one switch for this transaction, so free slots are never counted twice.
+
+    Also turns JIT compilation off for the transaction: the planner's row estimates for the
+    per-campaign LIMITs are high enough to trigger it, and compiling costs more than the queries.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"dialer-cycle:{switch}"])
+        return bool(cursor.fetchone()[0])

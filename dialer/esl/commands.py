@@ -1,0 +1,95 @@
+"""The two originate commands of SPEC.md section 5, built by pure functions.
+
+Every value is checked against its alphabet here too (it was checked at intake):
+a comma, brace, quote, space or newline would split or extend the command.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from campaigns import alphabets
+
+UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+QUEUE_TYPE: Final = r"[A-Za-z][A-Za-z0-9_]{0,19}"
+DIALING_MODES: Final = r"PREDICTIVE|PREVIEW|PROGRESSIVE"
+
+
+class UnsafeValue(ValueError):
+    """A value outside its alphabet: it must never reach the switch."""
+
+
+@dataclass(frozen=True)
+class ApiCommand:
+    """An ESL ``api``/``bgapi`` command: its name and argument string."""
+
+    command: str
+    args: str
+
+    def __str__(self) -> str:
+        return f"{self.command} {self.args}"
+
+
+def _safe(name: str, value: str, pattern: str) -> str:
+    if not re.fullmatch(pattern, value):
+        raise UnsafeValue(f"{name} {value!r} is outside its alphabet")
+    return value
+
+
+def build_ivr_originate(
+    *, call_id: str, gateway_id: str, customer_number: str, ivr_number: str, domain: str
+) -> ApiCommand:
+    """Call the customer and send the answered call to the IVR extension."""
+    call_id = _safe("call_id", call_id, UUID)
+    gateway = _safe("gateway_id", gateway_id, alphabets.GATEWAY_ID)
+    number = _safe("customer_number", customer_number, alphabets.CUSTOMER_NUMBER)
+    ivr = _safe("ivr", ivr_number, alphabets.EXTENSION)
+    domain = _safe("EFSWITCH_IP", domain, alphabets.SWITCH_DOMAIN)
+    variables = (
+        f"session_in_hangup_hook=true,domain_name={domain},record_session=true,"
+        f"origination_caller_id_name={ivr},origination_caller_id_number={ivr},call_direction=outbound,"
+        f"origination_uuid={call_id}"
+    )
+    return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{gateway}/{number} {ivr} XML {domain}")
+
+
+def build_agent_originate(
+    *,
+    call_id: str,
+    gateway_id: str,
+    customer_number: str,
+    service_identifier: str,
+    dialing_mode: str,
+    queue_type: str,
+    queue_name: str,
+    agent_extension: str,
+    domain: str,
+) -> ApiCommand:
+    """Call the customer and bridge the answered call to the reserved agent."""
+    call_id = _safe("call_id", call_id, UUID)
+    gateway = _safe("gateway_id", gateway_id, alphabets.GATEWAY_ID)
+    number = _safe("customer_number", customer_number, alphabets.CUSTOMER_NUMBER)
+    service = _safe("service_identifier", service_identifier, alphabets.RESOURCE_ID)
+    mode = _safe("dialing_mode", dialing_mode, DIALING_MODES)
+    qtype = _safe("queue_type", queue_type, QUEUE_TYPE)
+    queue = _safe("queue_name", queue_name, alphabets.QUEUE_NAME)
+    agent = _safe("agent_extension", agent_extension, alphabets.EXTENSION)
+    domain = _safe("EFSWITCH_IP", domain, alphabets.SWITCH_DOMAIN)
+    variables = (
+        f"ignore_early_media=true,session_in_hangup_hook=true,sip_h_X-Destination-Number={service},"
+        f"sip_h_X-CallType={mode},customer_number={number},sip_h_X-CALL-VARIABLE0={call_id},"
+        f"sip_h_X-Call-Id={call_id},domain_name={domain},record_session=true,call_direction=outbound,"
+        f"sip_h_X-queueType={qtype},sip_h_X-queue='{queue}',origination_uuid={call_id},"
+        f"origination_caller_id_name={agent},origination_caller_id_number={agent},sip_h_X-agentExtension={agent}"
+    )
+    return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{gateway}/{number} agent XML {domain}")
+
+
+def build_gateway_status(gateway_id: str) -> ApiCommand:
+    return ApiCommand("sofia", f"status gateway {_safe('gateway_id', gateway_id, alphabets.GATEWAY_ID)}")
+
+
+def build_uuid_exists(call_id: str) -> ApiCommand:
+    return ApiCommand("uuid_exists", _safe("call_id", call_id, UUID))

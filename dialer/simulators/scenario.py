@@ -1,0 +1,80 @@
+"""What the switch simulator plays: gateways and the distribution of call outcomes."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    ANSWER = "answer"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+
+
+@dataclass
+class Scenario:
+    """Configurable behaviour; times are seconds, ranges are uniform (low, high)."""
+
+    answer_ratio: float = 0.7
+    busy_ratio: float = 0.15
+    ring_seconds: tuple[float, float] = (0.5, 2.0)
+    talk_seconds: tuple[float, float] = (2.0, 6.0)
+    no_answer_seconds: float = 3.0
+    bridge_seconds: tuple[float, float] = (0.1, 0.5)
+    drop_before_agent_ratio: float = 0.05
+    gateways_down: set[str] = field(default_factory=set)
+    gateways_unknown: set[str] = field(default_factory=set)
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+
+    def gateway_state(self, name: str) -> str:
+        if name in self.gateways_unknown:
+            return "unknown"
+        return "down" if name in self.gateways_down else "up"
+
+    def outcome(self) -> Outcome:
+        roll = self.random.random()
+        if roll < self.answer_ratio:
+            return Outcome.ANSWER
+        return Outcome.BUSY if roll < self.answer_ratio + self.busy_ratio else Outcome.NO_ANSWER
+
+    def between(self, bounds: tuple[float, float]) -> float:
+        return self.random.uniform(*bounds)
+
+    def drops_before_agent(self) -> bool:
+        return self.random.random() < self.drop_before_agent_ratio
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """``"1.5"`` or ``"0.5-2"`` → (low, high)."""
+    low, _, high = text.partition("-")
+    return float(low), float(high or low)
+
+
+@dataclass(frozen=True)
+class OriginateRequest:
+    """An ``originate`` argument string, split as FreeSWITCH splits it."""
+
+    variables: dict[str, str]
+    gateway: str
+    number: str
+    destination: str
+
+
+_ORIGINATE = re.compile(r"^\{(?P<vars>[^}]*)\}sofia/gateway/(?P<gw>[^/\s]+)/(?P<num>\S+)\s+(?P<dest>\S+)")
+
+
+def parse_originate(args: str) -> OriginateRequest | None:
+    match = _ORIGINATE.match(args.strip())
+    if match is None:
+        return None
+    variables = {}
+    for item in match["vars"].split(","):
+        name, _, value = item.partition("=")
+        variables[name] = value.strip("'")  # FreeSWITCH's argument parser strips the quotes
+    return OriginateRequest(variables, match["gw"], match["num"], match["dest"])

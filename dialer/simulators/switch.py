@@ -1,0 +1,218 @@
+"""The simulated switch: plays each originate as FreeSWITCH would and raises its channel events.
+
+Shapes and orders follow the real captures (``tests/fixtures/freeswitch``): an
+answered call raises CHANNEL_ANSWER before the BACKGROUND_JOB ``+OK``; a busy one
+raises CHANNEL_HANGUP_COMPLETE before ``-ERR USER_BUSY``; GATEWAY_DOWN and
+INVALID_GATEWAY raise no channel event at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dialer.esl.wire import serialize_event
+from dialer.simulators.scenario import OriginateRequest, Outcome, Scenario, parse_originate
+
+Q850 = {"NORMAL_CLEARING": 16, "USER_BUSY": 17, "NO_ANSWER": 19}
+CORE_UUID = str(uuid.uuid4())
+
+
+@dataclass
+class Channel:
+    uuid: str
+    request: OriginateRequest
+    created: float = field(default_factory=time.time)
+    answered: float = 0.0
+    bridged: float = 0.0
+    hangup_requested: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class SimulatedSwitch:
+    """Calls in progress, the originate record, and the event fan-out to subscribers."""
+
+    def __init__(self, scenario: Scenario, record_path: Path | None = None) -> None:
+        self.scenario = scenario
+        self.channels: dict[str, Channel] = {}
+        self.originates: list[dict[str, Any]] = []
+        self.record_path = record_path
+        self.subscribers: list[Callable[[str, str], None]] = []
+        self._sequence = 0
+
+    # --- api commands ---------------------------------------------------------------------------
+    async def api(self, command: str, args: str) -> str:
+        if command == "originate":
+            return await self.originate(args)
+        if command == "sofia" and args.startswith("status gateway "):
+            return self.gateway_status(args.removeprefix("status gateway ").strip())
+        if command == "uuid_exists":
+            return "true" if args.strip() in self.channels else "false"
+        if command == "uuid_kill":
+            channel = self.channels.get(args.strip().split(" ")[0])
+            if channel is None:
+                return "-ERR No such channel!\n"
+            channel.hangup_requested.set()
+            return "+OK\n"
+        if command == "status":
+            return f"UP 0 years, 0 days\nFreeSWITCH (simulator) is ready\n{len(self.channels)} session(s)\n"
+        if command == "show" and args.strip() == "channels":
+            return f"uuid,direction,created\n\n{len(self.channels)} total.\n"
+        return f"-ERR {command} Command not found!\n"
+
+    def gateway_status(self, name: str) -> str:
+        state = self.scenario.gateway_state(name)
+        if state == "unknown":
+            return "Invalid Gateway!\n"
+        rule = "=" * 97
+        rows = [("Name", name), ("Profile", "external"), ("State", "NOREG"), ("Status", state.upper())]
+        return rule + "\n" + "".join(f"{label:<8}\t{value}\n" for label, value in rows) + rule + "\n"
+
+    async def originate(self, args: str) -> str:
+        request = parse_originate(args)
+        if request is None:
+            return "-ERR INVALID_URL\n"
+        call_id = request.variables.get("origination_uuid") or str(uuid.uuid4())
+        self._record(call_id, request, args)
+        state = self.scenario.gateway_state(request.gateway)
+        if state != "up":
+            return "-ERR INVALID_GATEWAY\n" if state == "unknown" else "-ERR GATEWAY_DOWN\n"
+        channel = Channel(call_id, request)
+        self.channels[call_id] = channel
+        outcome = self.scenario.outcome()
+        if outcome is not Outcome.ANSWER:
+            cause = "USER_BUSY" if outcome is Outcome.BUSY else "NO_ANSWER"
+            wait = self.scenario.between(self.scenario.ring_seconds) if cause == "USER_BUSY" else None
+            await self._wait(channel, wait if wait is not None else self.scenario.no_answer_seconds)
+            self._hangup(channel, cause)
+            return f"-ERR {cause}\n"
+        await self._wait(channel, self.scenario.between(self.scenario.ring_seconds))
+        if channel.hangup_requested.is_set():
+            self._hangup(channel, "ORIGINATOR_CANCEL")
+            return "-ERR ORIGINATOR_CANCEL\n"
+        channel.answered = time.time()
+        self.emit("CHANNEL_ANSWER", channel)
+        asyncio.get_running_loop().create_task(self._talk(channel))
+        return f"+OK {call_id}\n"
+
+    # --- call playing ---------------------------------------------------------------------------
+    async def _talk(self, channel: Channel) -> None:
+        if channel.request.destination == "agent":
+            if self.scenario.drops_before_agent():
+                await self._wait(channel, self.scenario.between(self.scenario.bridge_seconds) / 2)
+                self._hangup(channel, "NORMAL_CLEARING", disposition="recv_bye")
+                return
+            await self._wait(channel, self.scenario.between(self.scenario.bridge_seconds))
+            if not channel.hangup_requested.is_set():
+                channel.bridged = time.time()
+        await self._wait(channel, self.scenario.between(self.scenario.talk_seconds))
+        requested = channel.hangup_requested.is_set()
+        self._hangup(channel, "NORMAL_CLEARING", disposition="send_bye" if requested else "recv_bye")
+
+    async def _wait(self, channel: Channel, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(channel.hangup_requested.wait(), timeout=seconds)
+
+    def _hangup(self, channel: Channel, cause: str, disposition: str = "recv_refuse") -> None:
+        if self.channels.pop(channel.uuid, None) is None:
+            return
+        self._write_record({"event": "hangup", "time": time.time(), "call_id": channel.uuid, "cause": cause})
+        self.emit("CHANNEL_HANGUP_COMPLETE", channel, cause=cause, disposition=disposition)
+
+    def _record(self, call_id: str, request: OriginateRequest, args: str) -> None:
+        entry = {
+            "event": "originate",
+            "time": time.time(),
+            "args": args,
+            "call_id": call_id,
+            "gateway": request.gateway,
+            "number": request.number,
+            "destination": request.destination,
+        }
+        self.originates.append(entry)
+        self._write_record(entry)
+
+    def _write_record(self, entry: dict[str, Any]) -> None:
+        """Append to the JSON-lines record that tests and the demo read (originates and hangups)."""
+        if self.record_path is not None:
+            with self.record_path.open("a") as handle:
+                handle.write(json.dumps(entry) + "\n")
+
+    # --- events ---------------------------------------------------------------------------------
+    def emit(self, name: str, channel: Channel | None = None, body: str = "", **extra: str) -> None:
+        headers = self._common_headers(name)
+        if channel is not None:
+            headers += self._channel_headers(name, channel, **extra)
+        text = serialize_event(headers, body)
+        for deliver in list(self.subscribers):
+            deliver(name, text)
+
+    def background_job(self, job_uuid: str, command: str, args: str, result: str) -> None:
+        headers = self._common_headers("BACKGROUND_JOB")
+        headers += [("Job-UUID", job_uuid), ("Job-Command", command), ("Job-Command-Arg", args)]
+        text = serialize_event(headers, result)
+        for deliver in list(self.subscribers):
+            deliver("BACKGROUND_JOB", text)
+
+    def _common_headers(self, name: str) -> list[tuple[str, str]]:
+        self._sequence += 1
+        now = time.time()
+        return [
+            ("Event-Name", name),
+            ("Core-UUID", CORE_UUID),
+            ("FreeSWITCH-Hostname", "simulator"),
+            ("FreeSWITCH-Switchname", "simulator"),
+            ("FreeSWITCH-IPv4", "127.0.0.1"),
+            ("FreeSWITCH-IPv6", "::1"),
+            ("Event-Date-Local", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))),
+            ("Event-Date-GMT", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now))),
+            ("Event-Date-Timestamp", str(int(now * 1_000_000))),
+            ("Event-Calling-File", "switch_simulator.py"),
+            ("Event-Calling-Function", "emit"),
+            ("Event-Calling-Line-Number", "1"),
+            ("Event-Sequence", str(self._sequence)),
+        ]
+
+    def _channel_headers(self, name: str, channel: Channel, **extra: str) -> list[tuple[str, str]]:
+        request = channel.request
+        hangup = name == "CHANNEL_HANGUP_COMPLETE"
+        cause = extra.get("cause", "")
+        micros = {k: str(int(v * 1_000_000)) for k, v in (("a", channel.answered), ("b", channel.bridged))}
+        headers = [
+            ("Hangup-Cause", cause),
+            ("Channel-State", "CS_REPORTING" if hangup else "CS_EXECUTE"),
+            ("Channel-Call-State", "HANGUP" if hangup else "ACTIVE"),
+            ("Channel-Name", f"sofia/external/{request.number}"),
+            ("Unique-ID", channel.uuid),
+            ("Call-Direction", "outbound"),
+            ("Answer-State", "hangup" if hangup else "answered"),
+            ("Caller-Destination-Number", request.number),
+            ("Caller-Channel-Created-Time", str(int(channel.created * 1_000_000))),
+            ("Caller-Channel-Answered-Time", micros["a"]),
+            ("Caller-Channel-Bridged-Time", micros["b"]),
+            ("variable_uuid", channel.uuid),
+            ("variable_sip_gateway_name", request.gateway),
+        ]
+        headers += [(f"variable_{k}", v) for k, v in request.variables.items()]
+        if hangup:
+            ended = time.time()
+            headers += [
+                ("variable_hangup_cause", cause),
+                ("variable_hangup_cause_q850", str(Q850.get(cause, 31))),
+                ("variable_sip_hangup_disposition", extra.get("disposition", "")),
+                ("variable_sip_term_status", "486" if cause == "USER_BUSY" else "200"),
+                ("variable_answer_epoch", str(int(channel.answered))),
+                ("variable_bridge_epoch", str(int(channel.bridged))),
+                ("variable_duration", str(int(ended - channel.created))),
+                ("variable_billsec", str(int(ended - channel.answered)) if channel.answered else "0"),
+            ]
+            if channel.bridged:
+                agent = request.variables.get("sip_h_X-agentExtension", "agent")
+                headers += [("variable_last_bridge_to", f"agent-{agent}"), ("variable_bridge_uuid", str(uuid.uuid4()))]
+        return headers

@@ -1,0 +1,34 @@
+"""Celery tasks: load by id, call a service, return a status a test can read (STYLE.md rule 6)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from dialer import outbox
+from dialer.cycle import try_dial_next_batch
+from dialer.outcomes import sweep_stale_calls
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dial_cycle() -> int:
+    """One scheduler cycle (beat, and at once when a slot frees)."""
+    return try_dial_next_batch()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_stale() -> dict[str, int]:
+    return sweep_stale_calls()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_voice_connector_message(message_id: int) -> str:
+    return outbox.deliver(message_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_due_voice_connector_messages() -> int:
+    """Retry what is due (a beat sweep: long waits are kept in rows, not in broker ETAs)."""
+    due = outbox.due_messages()
+    for message_id in due:
+        outbox.deliver(message_id)
+    return len(due)

@@ -1,0 +1,178 @@
+"""``python manage.py demo``: the whole product on embedded defaults, with progress on the terminal.
+
+``make demo`` runs it after migrating. It loads the demo campaigns and starts,
+as separate processes, what production runs — the web process, a Celery worker
+with its beat, the event listener — and the two simulated peers (the switch and
+the voice connector). Progress is shown until Ctrl-C or ``--seconds``; the last
+line is the summary of SPEC.md section 2.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from datetime import timedelta
+from types import FrameType
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
+from django.utils import timezone
+
+from campaigns.auth import create_api_client
+from campaigns.choices import ACTIVE_STATUSES, ApiRole, CampaignType, ContactStatus
+from campaigns.intake import receive_contacts
+from campaigns.models import ApiClient, Contact
+from campaigns.samples import sample_contacts
+from campaigns.validation import ContactInput, validate_contact
+from outbound.processes import ROOT, ProcessGroup, wait_for_http
+
+DEMO_CAMPAIGNS = {"demo-ivr": CampaignType.IVR, "demo-agent": CampaignType.AGENT}
+OPERATOR = ("operator", "outbound-demo")
+
+
+class Command(BaseCommand):
+    help = "Run the demo: demo campaigns, the web process and progress until Ctrl-C or --seconds."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--seconds", type=float, help="stop by itself after this many seconds")
+        parser.add_argument("--contacts", type=int, default=50, help="contacts per demo campaign")
+
+    def handle(self, *args: Any, port: int, seconds: float | None, contacts: int, **options: Any) -> None:
+        self._stopping = False
+        signal.signal(signal.SIGINT, self._stop)
+        signal.signal(signal.SIGTERM, self._stop)
+        token, vc_token = self._prepare(contacts)
+        group = ProcessGroup(ROOT / ".local" / "demo-logs")
+        try:
+            start_processes(group, port=port, vc_token=vc_token)
+            if not wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=30):
+                raise CommandError(f"the web process did not start; see {group.log_dir / 'web.log'}")
+            self._welcome(port, token)
+            self._show_progress(group, seconds)
+        finally:
+            group.stop()
+        self.stdout.write(summary_line())
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def _prepare(self, per_campaign: int) -> tuple[str, str]:
+        """Operator account, API tokens (campaign manager, voice connector) and fresh demo contacts."""
+        user, _ = User.objects.get_or_create(username=OPERATOR[0], defaults={"is_staff": True, "is_superuser": True})
+        user.set_password(OPERATOR[1])
+        user.save()
+        ApiClient.objects.filter(name__in=["demo-manager", "demo-voice-connector"]).delete()
+        _, token = create_api_client(name="demo-manager", role=ApiRole.CAMPAIGN_MANAGER)
+        _, vc_token = create_api_client(name="demo-voice-connector", role=ApiRole.VOICE_CONNECTOR)
+        for index, (campaign_id, campaign_type) in enumerate(DEMO_CAMPAIGNS.items()):
+            # A fresh start: the previous demo's simulated switch is gone, so even its calls in progress
+            # can never end; the demo campaigns are emptied outright rather than purged.
+            Contact.objects.filter(campaign_id=campaign_id).delete()
+            rows = sample_contacts(
+                per_campaign,
+                campaign_id=campaign_id,
+                campaign_type=campaign_type,
+                start=timezone.now() - timedelta(minutes=1),
+                first_number=4915100000000 + index * 100_000,  # one customer, one campaign: calls can be counted
+            )
+            receive_contacts([_valid(row) for row in rows])
+        return token, vc_token
+
+    def _welcome(self, port: int, token: str) -> None:
+        base = f"http://127.0.0.1:{port}"
+        self.stdout.write(f"admin:  {base}/admin/  (user {OPERATOR[0]}, password {OPERATOR[1]})")
+        self.stdout.write(f"API:    {base}/api/v1/docs/  (Authorization: Token {token})")
+        self.stdout.write("Ctrl-C stops everything.")
+
+    def _show_progress(self, group: ProcessGroup, seconds: float | None) -> None:
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while not self._stopping and (deadline is None or time.monotonic() < deadline):
+            if failed := group.failed():
+                raise CommandError(f"{', '.join(failed)} stopped; see the logs in {group.log_dir}")
+            self.stdout.write(progress_line())
+            time.sleep(min(2.0, max(0.0, deadline - time.monotonic())) if deadline else 2.0)
+
+
+def start_processes(group: ProcessGroup, *, port: int, vc_token: str) -> None:
+    """The simulated peers on free ports, then the production processes configured to use them."""
+    esl_port, vc_port = free_port(), free_port()
+    os.environ.update(
+        ESL_HOST="127.0.0.1",
+        ESL_PORT=str(esl_port),
+        VOICE_CONNECTOR_URL=f"http://127.0.0.1:{vc_port}",
+        VOICE_CONNECTOR_TOKEN="demo-voice-connector-secret",
+    )
+    os.environ.setdefault("DEFAULT_IVR", "5000")
+    manage = str(ROOT / "manage.py")
+    record = group.log_dir / "originates.jsonl"
+    record.unlink(missing_ok=True)
+    group.start(
+        "switch",
+        manage,
+        "switch_simulator",
+        "--port",
+        str(esl_port),
+        "--record",
+        str(group.log_dir / "originates.jsonl"),
+    )
+    group.start(
+        "voice-connector", manage, "voice_connector_simulator", "--port", str(vc_port), "--agents", "5",
+        "--handling", "1-3", "--dialer-url", f"http://127.0.0.1:{port}", "--token", vc_token,
+        "--expect-token", "demo-voice-connector-secret",
+    )  # fmt: skip
+    group.start("web", "-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2")
+    group.start("worker", "-m", "celery", "-A", "outbound", "worker", "-B", "--concurrency", "2", "--loglevel", "INFO",
+                "--schedule", str(group.log_dir / "celerybeat-schedule"))  # fmt: skip
+    group.start("listener", manage, "esl_listener")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _valid(row: dict[str, str]) -> ContactInput:
+    result = validate_contact(row)
+    if not isinstance(result, ContactInput):
+        raise CommandError(f"demo data is invalid: {result}")
+    return result
+
+
+def _counts() -> dict[str, int]:
+    rows = Contact.objects.filter(campaign_id__in=DEMO_CAMPAIGNS).values("status").annotate(n=Count("id"))
+    counts = dict.fromkeys(ContactStatus.values, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def progress_line() -> str:
+    counts = _counts()
+    active = sum(counts[s] for s in ACTIVE_STATUSES)
+    results = (
+        Contact.objects.filter(campaign_id__in=DEMO_CAMPAIGNS)
+        .exclude(call_result="")
+        .values("call_result")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    shown = ", ".join(f"{row['call_result']} {row['n']}" for row in results)
+    return (
+        f"{timezone.now():%H:%M:%S} calls active {active} (dialed {counts['dialed']}, waiting for an agent "
+        f"{counts['agent_pending']}), pending {counts['pending']}, ended {counts['ended']}, failed {counts['failed']}"
+        + (f" | {shown}" if shown else "")
+    )
+
+
+def summary_line() -> str:
+    counts = _counts()
+    active = sum(counts[s] for s in ACTIVE_STATUSES)
+    return (
+        f"demo summary: {sum(counts.values())} contacts, {counts['ended']} ended, {counts['failed']} failed, "
+        f"{counts['pending']} pending, {active} active"
+    )

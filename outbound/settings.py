@@ -1,0 +1,177 @@
+"""Django settings, read from the environment (SPEC.md section 3).
+
+Every variable is read through ``outbound.config.Settings`` so that a missing or
+malformed value stops start-up with a message naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+
+from campaigns import alphabets
+from outbound.config import Settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Settings()
+
+DEBUG = env.flag("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.text("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set: it is required when DJANGO_DEBUG is off")
+    SECRET_KEY = get_random_secret_key()
+ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "campaigns",
+    "dialer",
+    "reporting",
+    "outbound",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "outbound.middleware.DatabaseUnavailableMiddleware",
+]
+
+ROOT_URLCONF = "outbound.urls"
+WSGI_APPLICATION = "outbound.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "outbound" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.database("DATABASE_URL")}
+# A lost database must surface as 503 quickly, not hang a request or a cycle.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.text("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = env.text("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # filled below, once the dialer settings are read
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+# gunicorn serves the admin's assets through WhiteNoise: from STATIC_ROOT after `collectstatic` in
+# production, straight from the apps in DEBUG (the demo), which needs no collected copy.
+STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"
+WHITENOISE_USE_FINDERS = DEBUG
+# The admin's CSV upload streams files of millions of rows to disk, never to memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["campaigns.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["campaigns.auth.IsApiClient"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "outbound.api_errors.json_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Outbound dialer API",
+    "DESCRIPTION": "Contact intake, campaign control, dialer status and the voice connector callback.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.choice("LOG_LEVEL", "INFO", ["DEBUG", "INFO", "WARNING", "ERROR"])},
+}
+
+# --- The dialer (SPEC.md section 3) ---
+DIALER_SWITCH = env.choice("DIALER_SWITCH", "esl", ["esl", "simulator"])
+ESL_HOST = env.text("ESL_HOST", "127.0.0.1")
+ESL_PORT = env.integer("ESL_PORT", 8021, minimum=1)
+# The simulator accepts FreeSWITCH's stock password; a real switch must be given one.
+ESL_PASSWORD = env.text("ESL_PASSWORD", "ClueCon" if DIALER_SWITCH == "simulator" else "")
+if not ESL_PASSWORD:
+    raise ImproperlyConfigured("ESL_PASSWORD is not set: it is required when DIALER_SWITCH is esl")
+EFSWITCH_IP = env.text("EFSWITCH_IP", "127.0.0.1", pattern=alphabets.SWITCH_DOMAIN)
+MAX_CONCURRENT_CALLS = env.integer("MAX_CONCURRENT_CALLS", 10, minimum=1)
+DIALER_CALLS_PER_SECOND = env.number("DIALER_CALLS_PER_SECOND", 5.0, exclusive=True)
+DIALER_POLL_INTERVAL = env.number("DIALER_POLL_INTERVAL", 1.0, exclusive=True)
+DEFAULT_IVR = env.text("DEFAULT_IVR", pattern=alphabets.EXTENSION)
+STALE_CALL_TIMEOUT = env.integer("STALE_CALL_TIMEOUT", 3600, minimum=1)
+# An agent request the voice connector never answers is put back to pending after this many seconds.
+AGENT_RESERVATION_TIMEOUT = env.integer("AGENT_RESERVATION_TIMEOUT", 120, minimum=1)
+VOICE_CONNECTOR_URL = env.url("VOICE_CONNECTOR_URL")
+VOICE_CONNECTOR_TOKEN = env.text("VOICE_CONNECTOR_TOKEN")
+
+# --- Reporting (SPEC.md section 7) ---
+STATUS_NOTIFICATION_URL = env.url("STATUS_NOTIFICATION_URL")
+STATUS_NOTIFICATION_INTERVAL = env.integer("STATUS_NOTIFICATION_INTERVAL", 0)
+ATTEMPT_RECORD_URL = env.url("ATTEMPT_RECORD_URL")
+HISTORY_HTTP_RESPONSE_TIMEOUT = env.number("HISTORY_HTTP_RESPONSE_TIMEOUT", 10.0, exclusive=True)
+HISTORY_WAIT_RECOVERY_TIMEOUT = env.number("HISTORY_WAIT_RECOVERY_TIMEOUT", 60.0)
+HISTORY_WAIT_CONDITION_THRESHOLD = env.integer("HISTORY_WAIT_CONDITION_THRESHOLD", 100)
+PREDIAL_VALIDATION_URL = env.url("PREDIAL_VALIDATION_URL")
+VALIDATION_RACE_CONDITION_CALL_RESULT = env.text("VALIDATION_RACE_CONDITION_CALL_RESULT", "Cancel Record")
+TENANT_NAME = env.text("TENANT_NAME", "Unknown")
+TENANT_CCID = env.text("TENANT_CCID", "Unknown")
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # A cycle that could not start in time is dropped: the next one does its work.
+        "dial-cycle": {
+            "task": "dialer.tasks.dial_cycle",
+            "schedule": DIALER_POLL_INTERVAL,
+            "options": {"expires": DIALER_POLL_INTERVAL * 2},
+        },
+        "sweep-stale-calls": {"task": "dialer.tasks.sweep_stale", "schedule": 10.0},
+        "voice-connector-retries": {"task": "dialer.tasks.deliver_due_voice_connector_messages", "schedule": 5.0},
+        "attempt-records": {"task": "reporting.tasks.deliver_attempt_records", "schedule": 1.0},
+        "agent-updates": {"task": "reporting.tasks.apply_queued_agent_updates", "schedule": 5.0},
+    }
+)
+if STATUS_NOTIFICATION_INTERVAL:
+    CELERY_BEAT_SCHEDULE["status-notifications"] = {
+        "task": "reporting.tasks.send_periodic_status_notifications",
+        "schedule": float(STATUS_NOTIFICATION_INTERVAL),
+    }

@@ -1,0 +1,85 @@
+"""Reporting's side of the dialer's signals: the call history, written in the dialer's transaction.
+
+Each receiver is one SQL statement that reads what it needs from the contact row
+itself: the dialer's hot paths (placing a call, applying an end) pay one round
+trip for the history, not an ORM read and write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.dispatch import receiver
+
+from campaigns.signals import campaign_changed
+from dialer.signals import call_attempt_changed, call_attempts_ended, predial_race_check, status_requested
+from reporting.attempt_records import queue_attempt_records
+from reporting.models import AttemptRecord
+from reporting.stats import campaign_statistics
+from reporting.tasks import send_status_notification
+
+_OPEN = """
+INSERT INTO reporting_callhistory (attempt_guid, contact_id, campaign_id, contact_list, call_id, customer_number,
+    campaign_type, dialing_mode, switch_name, agent_extension, dialing_at, call_result, hangup_cause, disposition)
+SELECT gen_random_uuid(), c.id, c.campaign_id, l.name, c.call_id, c.customer_number, c.campaign_type,
+    c.dialing_mode, c.switch_name, c.agent_extension, coalesce(c.dial_time, %(at)s), '', '', ''
+FROM campaigns_contact c JOIN campaigns_contactlist l ON l.id = c.contact_list_id
+WHERE c.id = %(contact_id)s
+ON CONFLICT (call_id) DO NOTHING
+"""
+# Ended: complete each attempt's row, creating it if the send was never recorded (a stale claim).
+_CLOSE = """
+INSERT INTO reporting_callhistory (attempt_guid, contact_id, campaign_id, contact_list, call_id, customer_number,
+    campaign_type, dialing_mode, switch_name, agent_extension, dialing_at, answered_at, released_at, call_result,
+    call_result_code, hangup_cause, disposition)
+SELECT gen_random_uuid(), c.id, c.campaign_id, l.name, c.call_id, c.customer_number, c.campaign_type,
+    c.dialing_mode, c.switch_name, e.agent, coalesce(c.dial_time, c.claimed_at, e.at),
+    CASE WHEN e.answered THEN c.answered_at END, e.at, e.result, e.code, e.cause, ''
+FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[], %s::int[], %s::varchar[], %s::bool[], %s::varchar[])
+    AS e(contact_id, at, result, code, cause, answered, agent)
+JOIN campaigns_contact c ON c.id = e.contact_id
+JOIN campaigns_contactlist l ON l.id = c.contact_list_id
+ON CONFLICT (call_id) DO UPDATE SET released_at = EXCLUDED.released_at, answered_at = EXCLUDED.answered_at,
+    call_result = EXCLUDED.call_result, call_result_code = EXCLUDED.call_result_code,
+    hangup_cause = EXCLUDED.hangup_cause, agent_extension = EXCLUDED.agent_extension
+"""
+
+
+@receiver(call_attempt_changed, dispatch_uid="reporting.call_history_opened")
+def open_call_history(sender: object, *, contact_id: str, call_id: str, change: str, at: datetime, **_: Any) -> None:
+    """One CallHistory row per attempt, opened when the call is dialed."""
+    if change == "dialed":
+        with connection.cursor() as cursor:
+            cursor.execute(_OPEN, {"contact_id": contact_id, "at": at})
+        queue_attempt_records([call_id], sequences=(0,))
+
+
+@receiver(call_attempts_ended, dispatch_uid="reporting.call_history_closed")
+def close_call_history(sender: object, *, ends: list[dict[str, Any]], **_: Any) -> None:
+    """The attempts' rows completed with their results, for a whole batch in one statement."""
+    columns = ("contact_id", "at", "call_result", "result_code", "hangup_cause", "answered", "agent_extension")
+    with connection.cursor() as cursor:
+        cursor.execute(_CLOSE, [[end[column] for end in ends] for column in columns])
+    queue_attempt_records([end["call_id"] for end in ends], sequences=(0, 1))
+
+
+@receiver(campaign_changed, dispatch_uid="reporting.status_notification")
+def queue_status_notification(sender: object, *, campaign_id: str, action: str, actor: str, **_: Any) -> None:
+    """Campaign services send this after commit; the POST goes to a worker (seed 002: no retries)."""
+    if settings.STATUS_NOTIFICATION_URL:
+        send_status_notification.delay(campaign_id, action, actor)
+
+
+@receiver(predial_race_check, dispatch_uid="reporting.predial_race_check")
+def earlier_record_unsaved(sender: object, *, contact_id: str, **_: Any) -> bool:
+    """Seed 004's race: an earlier attempt record of this contact is not saved by the external system yet."""
+    return AttemptRecord.objects.filter(contact_id=contact_id, saved_at__isnull=True).exists()
+
+
+@receiver(status_requested, dispatch_uid="reporting.statistics_in_status")
+def statistics_for_status(sender: object, *, campaign_ids: list[str], **_: Any) -> dict[str, dict[str, Any]]:
+    """Each campaign's statistics (cached briefly) for the dialer status API."""
+    return {campaign_id: {"statistics": campaign_statistics(campaign_id)} for campaign_id in campaign_ids}

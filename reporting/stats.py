@@ -1,0 +1,142 @@
+"""Campaign statistics (seed 002, ``reference/ocs.md`` definitions): pure computations, and their inputs read
+from the history over a sliding window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from campaigns.models import Contact
+from reporting.models import AgentHistory, CallHistory
+
+WINDOW = timedelta(hours=1)
+CACHE_SECONDS = 5
+# OCS result codes (reference/ocs.md): 33 Answer, 26 Dropped, 21 Abandoned — all answered by a live party.
+LIVE_ANSWERS = (33, 26, 21)
+LOST_ANSWERS = (26, 21)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts over the window for a campaign or a calling list."""
+
+    attempts: int = 0
+    live_answers: int = 0
+    lost_answers: int = 0
+    remaining: int = 0
+    busy_seconds: float = 0.0
+    logged_in_seconds: float = 0.0
+
+
+def hit_ratio(t: Tally) -> float | None:
+    """Live answers ÷ attempts; unknown before the first attempt."""
+    return round(t.live_answers / t.attempts, 4) if t.attempts else None
+
+
+def overdial_rate(t: Tally) -> float | None:
+    """(Abandoned + dropped) ÷ live answers; unknown before the first live answer."""
+    return round(t.lost_answers / t.live_answers, 4) if t.live_answers else None
+
+
+def busy_factor(t: Tally) -> float | None:
+    """Agents' busy time ÷ logged-in time; unknown without agent activity."""
+    return round(t.busy_seconds / t.logged_in_seconds, 4) if t.logged_in_seconds else None
+
+
+def time_to_complete(t: Tally, window: timedelta = WINDOW) -> float | None:
+    """Seconds to finish the remaining contacts at the window's completion rate; unknown without completions."""
+    if not t.attempts:
+        return None
+    return round(t.remaining / (t.attempts / window.total_seconds()), 1)
+
+
+def as_gsw(t: Tally, *, campaign_level: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {"GSW_STAT_HIT_RATIO": hit_ratio(t), "GSW_STAT_TIME_TO_COMPLETE": time_to_complete(t)}
+    if campaign_level:
+        values |= {"GSW_STAT_BUSY_FACTOR": busy_factor(t), "GSW_STAT_OVERDIAL_RATE": overdial_rate(t)}
+    return values
+
+
+def agent_time(events: Sequence[tuple[str, str, datetime]]) -> tuple[float, float]:
+    """(busy seconds, logged-in seconds) from agent activity (pure).
+
+    Busy runs from ``connected`` to ``wrapup_done`` (or to ``released`` when no wrap-up follows);
+    with no login events, an agent counts as logged in from its first activity in the window to its last.
+    """
+    busy = logged_in = 0.0
+    by_agent: dict[str, list[tuple[datetime, str]]] = {}
+    for agent, activity, at in events:
+        by_agent.setdefault(agent, []).append((at, activity))
+    for timeline in by_agent.values():
+        timeline.sort()
+        logged_in += (timeline[-1][0] - timeline[0][0]).total_seconds()
+        started: datetime | None = None
+        released: datetime | None = None
+        for at, activity in timeline:
+            if activity == "connected":
+                busy += _closed(started, released)
+                started, released = at, None
+            elif activity == "released" and started is not None:
+                released = at
+            elif activity == "wrapup_done" and started is not None:
+                busy += (at - started).total_seconds()
+                started = released = None
+        busy += _closed(started, released)
+    return busy, logged_in
+
+
+def _closed(started: datetime | None, released: datetime | None) -> float:
+    """A busy spell that ended without a wrap-up event counts until the release."""
+    return (released - started).total_seconds() if started is not None and released is not None else 0.0
+
+
+def tallies(campaign_id: str, now: datetime | None = None) -> tuple[Tally, dict[str, Tally]]:
+    """The campaign's tally and one per calling list, from the history of the last WINDOW."""
+    since = (now or timezone.now()) - WINDOW
+    counts = {
+        "attempts": Count("id"),
+        "live_answers": Count("id", filter=Q(call_result_code__in=LIVE_ANSWERS)),
+        "lost_answers": Count("id", filter=Q(call_result_code__in=LOST_ANSWERS)),
+    }
+    ended = CallHistory.objects.filter(campaign_id=campaign_id, released_at__gte=since).order_by()
+    remaining = dict(
+        Contact.objects.filter(campaign_id=campaign_id, status="pending")
+        .order_by()
+        .values_list("contact_list__name")
+        .annotate(n=Count("id"))
+    )
+    rows = ended.values("contact_list").annotate(**counts).values_list("contact_list", *counts)
+    per_list = {row[0]: dict(zip(counts, row[1:], strict=True)) for row in rows}
+    lists = {
+        name: Tally(remaining=remaining.get(name, 0), **per_list.get(name, {}))
+        for name in set(per_list) | set(remaining)
+    }
+    total = ended.aggregate(**counts)
+    activity = AgentHistory.objects.filter(campaign_id=campaign_id, occurred_at__gte=since)
+    busy, logged_in = agent_time(list(activity.values_list("agent_extension", "activity", "occurred_at")))
+    campaign = Tally(remaining=sum(remaining.values()), busy_seconds=busy, logged_in_seconds=logged_in, **total)
+    return campaign, lists
+
+
+def campaign_statistics(campaign_id: str, *, fresh: bool = False) -> dict[str, Any]:
+    """Statistics for notifications (``fresh``), the status API and the admin (cached briefly in Redis)."""
+    key = f"stats:{campaign_id}"
+    cached: dict[str, Any] | None = None if fresh else cache.get(key)
+    if cached is not None:
+        return cached
+    campaign, lists = tallies(campaign_id)
+    stats = as_gsw(campaign, campaign_level=True) | {
+        "dialed": campaign.attempts,
+        "answered": campaign.live_answers,
+        "GSW_CALLING_LISTS": [
+            {"GSW_CALLING_LIST": name, **as_gsw(tally, campaign_level=False)} for name, tally in sorted(lists.items())
+        ],
+    }
+    cache.set(key, stats, CACHE_SECONDS)
+    return stats

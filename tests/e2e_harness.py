@@ -1,0 +1,107 @@
+"""The production processes and both simulators, started as real processes against the test database."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from django.conf import settings
+
+from campaigns.auth import create_api_client
+from campaigns.choices import ApiRole
+from outbound.processes import ROOT, ProcessGroup, wait_for_http
+
+MANAGE = str(ROOT / "manage.py")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_database_url() -> str:
+    db = settings.DATABASES["default"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def private_redis_url(database: int = 14) -> str:
+    """The suite's Redis server, on a database of its own that starts empty."""
+    parts = urlsplit(settings.REDIS_URL)
+    url = urlunsplit((parts.scheme, parts.netloc, f"/{database}", "", ""))
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+class Deployment:
+    """Web, Celery worker + beat, listener, switch simulator and voice connector simulator."""
+
+    def __init__(self, log_dir: Path, *, max_calls: int, calls_per_second: float, switch_args: list[str]) -> None:
+        self.group = ProcessGroup(log_dir)
+        self.record = log_dir / "switch-record.jsonl"
+        self.web_port, self.esl_port, self.vc_port = free_port(), free_port(), free_port()
+        self.switch_args = switch_args
+        broker = private_redis_url()
+        self.env = {
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": broker,
+            "CELERY_BROKER_URL": broker,
+            "DJANGO_DEBUG": "1",
+            "DIALER_SWITCH": "simulator",
+            "ESL_HOST": "127.0.0.1",
+            "ESL_PORT": str(self.esl_port),
+            "MAX_CONCURRENT_CALLS": str(max_calls),
+            "DIALER_CALLS_PER_SECOND": str(calls_per_second),
+            "DIALER_POLL_INTERVAL": "0.5",
+            "DEFAULT_IVR": "5000",
+            "VOICE_CONNECTOR_URL": f"http://127.0.0.1:{self.vc_port}",
+            "VOICE_CONNECTOR_TOKEN": "vc-secret",
+            "STALE_CALL_TIMEOUT": "8",
+            "AGENT_RESERVATION_TIMEOUT": "5",
+        }
+
+    def start(self) -> Deployment:
+        _, vc_token = create_api_client(name="e2e-voice-connector", role=ApiRole.VOICE_CONNECTOR)
+        self._saved_env = {name: os.environ.get(name) for name in self.env}
+        os.environ.update(self.env)
+        self.start_process("switch")
+        self.start_process("web")
+        self.group.start(
+            "voice-connector", MANAGE, "voice_connector_simulator", "--port", str(self.vc_port), "--agents", "10",
+            "--handling", "0.05-0.2", "--answer-delay", "0.01-0.05", "--dialer-url", f"http://127.0.0.1:{self.web_port}",
+            "--token", vc_token, "--expect-token", "vc-secret",
+        )  # fmt: skip
+        assert wait_for_http(f"http://127.0.0.1:{self.web_port}/healthz", timeout=60), "web did not start"
+        self.start_process("listener")
+        self.start_process("worker")
+        return self
+
+    def start_process(self, name: str) -> None:
+        commands = {
+            "switch": [MANAGE, "switch_simulator", "--port", str(self.esl_port), "--record", str(self.record),
+                       *self.switch_args],
+            "web": ["-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "3"],
+            "listener": [MANAGE, "esl_listener"],
+            "worker": ["-m", "celery", "-A", "outbound", "worker", "-B", "--concurrency", "2", "--loglevel", "INFO",
+                       "--schedule", str(self.group.log_dir / f"beat-{os.getpid()}")],
+        }  # fmt: skip
+        self.group.start(name, *commands[name])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL, as a crash or an OOM kill would: no cleanup of any kind."""
+        child = self.group.children[name]
+        child.kill()
+        child.wait()
+
+    def stop(self) -> None:
+        """Stop every process and give this test process its own environment back."""
+        self.group.stop()
+        for name, value in getattr(self, "_saved_env", {}).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,106 @@
+"""Start, stop and purge move exactly the contacts seed 001 names, and answer 404 when there are none."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaigns.choices import CampaignState, ContactStatus
+from campaigns.models import Campaign, Contact
+from tests.conftest import contacts_payload
+
+EVERY_STATUS = list(ContactStatus.values)
+
+
+@pytest.fixture
+def one_of_each(manager):
+    """Campaign c1 with one contact in every status, and campaign c2 with two pending ones."""
+    manager.post("/api/v1/contacts/", contacts_payload(len(EVERY_STATUS), "c1"), format="json")
+    manager.post("/api/v1/contacts/", contacts_payload(2, "c2"), format="json")
+    for contact, status in zip(
+        Contact.objects.filter(campaign_id="c1").order_by("received_time"), EVERY_STATUS, strict=True
+    ):
+        Contact.objects.filter(pk=contact.pk).update(status=status)
+    return {c.status: c.id for c in Contact.objects.filter(campaign_id="c1")}
+
+
+def statuses(campaign_id: str) -> dict[str, str]:
+    return dict(Contact.objects.filter(campaign_id=campaign_id).values_list("id", "status"))
+
+
+def test_stop_holds_only_the_pending_contacts(manager, one_of_each):
+    response = manager.post("/api/v1/campaigns/c1/stop/")
+    assert response.status_code == 200
+    assert response.json() == {"campaign_id": "c1", "affected": 1}
+    after = statuses("c1")
+    assert after[one_of_each["pending"]] == "stopped"
+    for status in ("agent_pending", "dialed", "ended", "failed"):
+        assert after[one_of_each[status]] == status
+    assert Campaign.objects.get(campaign_id="c1").state == CampaignState.STOPPED
+    assert set(statuses("c2").values()) == {"pending"}
+
+
+def test_start_releases_only_the_stopped_contacts(manager, one_of_each):
+    response = manager.post("/api/v1/campaigns/c1/start/")
+    assert response.json() == {"campaign_id": "c1", "affected": 1}
+    after = statuses("c1")
+    assert after[one_of_each["stopped"]] == "pending"
+    assert sorted(after.values()) == sorted(["pending", "pending", "agent_pending", "dialed", "ended", "failed"])
+    assert Campaign.objects.get(campaign_id="c1").state == CampaignState.RUNNING
+
+
+def test_purge_deletes_only_the_pending_contacts(manager, one_of_each):
+    response = manager.post("/api/v1/campaigns/c1/purge/")
+    assert response.json() == {"campaign_id": "c1", "affected": 1}
+    assert one_of_each["pending"] not in statuses("c1")
+    assert sorted(statuses("c1").values()) == sorted(s for s in EVERY_STATUS if s != "pending")
+    assert len(statuses("c2")) == 2
+
+
+def test_stop_then_start_is_a_round_trip(manager, one_of_each):
+    manager.post("/api/v1/campaigns/c1/stop/")
+    assert manager.post("/api/v1/campaigns/c1/start/").json()["affected"] == 2
+    assert sorted(statuses("c1").values()).count("pending") == 2
+
+
+@pytest.mark.parametrize("action", ["start", "stop", "purge"])
+def test_it_returns_404_when_campaign_has_no_contacts(manager, action):
+    response = manager.post(f"/api/v1/campaigns/nobody/{action}/")
+    assert response.status_code == 404
+    assert "nobody" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("action", ["start", "stop", "purge"])
+def test_it_returns_404_for_a_campaign_created_without_contacts(manager, action):
+    assert manager.post("/api/v1/campaigns/", {"campaign_id": "empty"}, format="json").status_code == 201
+    assert manager.post(f"/api/v1/campaigns/empty/{action}/").status_code == 404
+
+
+def test_a_campaign_created_through_the_api_is_loaded_until_started(manager):
+    response = manager.post("/api/v1/campaigns/", {"campaign_id": "autumn", "dialing_mode": "PREVIEW"}, format="json")
+    assert response.status_code == 201
+    assert response.json()["state"] == "loaded"
+    assert manager.post("/api/v1/campaigns/", {"campaign_id": "autumn"}, format="json").status_code == 409
+    manager.post("/api/v1/contacts/", contacts_payload(1, "autumn"), format="json")
+    assert Contact.objects.get(campaign_id="autumn").status == "pending"
+    manager.post("/api/v1/campaigns/autumn/start/")
+    assert Campaign.objects.get(campaign_id="autumn").state == "running"
+
+
+def test_patch_changes_the_configuration_but_not_the_state(manager, one_of_each):
+    response = manager.patch("/api/v1/campaigns/c1/", {"dialing_mode": "PREDICTIVE", "state": "stopped"}, format="json")
+    assert response.status_code == 200
+    campaign = Campaign.objects.get(campaign_id="c1")
+    assert (campaign.dialing_mode, campaign.state) == ("PREDICTIVE", "running")
+    bad = manager.patch("/api/v1/campaigns/c1/", {"queue_name": "a,b"}, format="json")
+    assert bad.status_code == 400
+    assert "queue_name" in bad.json()
+    assert manager.patch("/api/v1/campaigns/none/", {"name": "x"}, format="json").status_code == 404
+
+
+def test_the_dialer_status_counts_active_calls_from_contacts(manager, one_of_each, switch):
+    body = manager.get("/api/v1/dialer/status/").json()
+    assert body["switch"]["connected"] is True
+    assert body["max_concurrent_calls"] == 10
+    assert body["active_calls"] == 2  # dialed + agent_pending
+    c1 = next(c for c in body["campaigns"] if c["campaign_id"] == "c1")
+    assert c1["contacts"] == dict.fromkeys(EVERY_STATUS, 1)

@@ -1,0 +1,55 @@
+"""``make demo DEMO_SECONDS=N`` runs on its own and ends with the summary line (SPEC.md section 2)."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.conf import settings
+
+from tests.switch_harness import originates_in_record
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMARY = re.compile(r"^demo summary: (\d+) contacts, (\d+) ended, (\d+) failed, (\d+) pending, (\d+) active$")
+
+
+@pytest.fixture
+def demo_database_url() -> str:
+    """A database of its own on the test server, so the demo never touches the suite's data."""
+    db = settings.DATABASES["default"]
+    server = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    name = "outbound_demo_smoke"
+    with psycopg.connect(f"{server}/postgres", password=db.get("PASSWORD") or None, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{server}/{name}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_make_demo_stops_by_itself_with_the_summary_line(demo_database_url):
+    env = dict(os.environ, DATABASE_URL=demo_database_url)
+    command = ["make", "-s", "demo", "DEMO_SECONDS=20", f"DEMO_PORT={free_port()}"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    assert "admin:  http://127.0.0.1:" in result.stdout
+    match = SUMMARY.match(lines[-1])
+    assert match, lines[-1]
+    contacts, ended, failed, pending, active = map(int, match.groups())
+    assert contacts == 100
+    assert ended > 0, "the demo dialed nothing"
+    assert ended + failed + pending + active == contacts
+    originates = originates_in_record(ROOT / ".local" / "demo-logs" / "originates.jsonl")
+    assert len(originates) >= ended
+    assert max(Counter(o["number"] for o in originates).values()) == 1

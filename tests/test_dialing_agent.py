@@ -1,0 +1,153 @@
+"""The agent flow with a real HTTP voice connector and the reservation callback API."""
+
+from __future__ import annotations
+
+import pytest
+
+from campaigns.choices import ApiRole
+from campaigns.models import Contact
+from dialer.cycle import try_dial_next_batch
+from dialer.outbox import deliver, due_messages
+from tests.conftest import add_contacts, wait_until
+
+AGENT = {"campaign_type": "AGENT", "dialing_mode": "PROGRESSIVE", "routing_mode": "QUEUE", "resource_id": "sales",
+         "queue_name": "Sales_Queue"}  # fmt: skip
+RESERVATIONS = "/api/v1/voice-connector/agent-reservations/"
+
+
+@pytest.fixture
+def vc_api(client_for):
+    return client_for(ApiRole.VOICE_CONNECTOR, "Bearer")
+
+
+def reserve(vc_api, contact_id, **extra):
+    body = {"id": contact_id, "status": "AGENT_RESERVED", "agent_extension": "1001", "service_identifier": "8001",
+            "queue_name": "Sales_Queue", "queue_type": "ACD", **extra}  # fmt: skip
+    return vc_api.post(RESERVATIONS, body, format="json")
+
+
+def deliver_all() -> None:
+    for message_id in due_messages():
+        deliver(message_id)
+
+
+def test_an_agent_contact_is_requested_reserved_dialed_and_reported(switch, listener, voice_connector, vc_api):
+    [contact_id] = add_contacts(1, **AGENT)
+    assert try_dial_next_batch() == 1
+    contact = Contact.objects.get(pk=contact_id)
+    assert contact.status == "agent_pending"
+    [request] = voice_connector.bodies("agent-requests")
+    assert request == {
+        "id": contact_id, "call_id": str(contact.call_id), "campaign_id": "c1",
+        "campaign_contact_id": contact.campaign_contact_id, "customer_number": contact.customer_number,
+        "dialing_mode": "PROGRESSIVE", "routing_mode": "QUEUE", "resource_id": "sales", "queue_name": "Sales_Queue",
+    }  # fmt: skip
+    assert switch.switch.originates == []
+    response = reserve(vc_api, contact_id)
+    assert response.status_code == 200, response.content
+    [sent] = switch.switch.originates
+    assert sent["destination"] == "agent"
+    assert "sip_h_X-CallType=PROGRESSIVE" in sent["args"]
+    assert "sip_h_X-agentExtension=1001" in sent["args"]
+    assert f"sip_h_X-Call-Id={contact.call_id}" in sent["args"]
+    wait_until(lambda: Contact.objects.get(pk=contact_id).status == "ended")
+    contact.refresh_from_db()
+    assert (contact.call_result, contact.agent_extension) == ("Normal clearing", "1001")
+    deliver_all()
+    [result] = voice_connector.bodies("call-results")
+    assert (result["agent_extension"], result["status"]) == ("1001", "ended")
+    assert voice_connector.bodies("end-chat") == []
+
+
+@pytest.mark.parametrize("mode", ["PREVIEW", "PREDICTIVE"])
+def test_the_dialing_mode_only_sets_the_call_type(switch, voice_connector, vc_api, mode):
+    [contact_id] = add_contacts(1, **{**AGENT, "dialing_mode": mode})
+    try_dial_next_batch()
+    reserve(vc_api, contact_id)
+    assert f"sip_h_X-CallType={mode}," in switch.switch.originates[0]["args"]
+
+
+def test_no_agent_available_puts_the_contact_back_to_pending(switch, voice_connector, vc_api):
+    [contact_id] = add_contacts(1, **AGENT)
+    try_dial_next_batch()
+    response = vc_api.post(RESERVATIONS, {"id": contact_id, "status": "NO_AGENT_AVAILABLE"}, format="json")
+    assert response.status_code == 200
+    assert Contact.objects.get(pk=contact_id).status == "pending"
+    assert switch.switch.originates == []
+    assert try_dial_next_batch() == 1
+    assert len(voice_connector.bodies("agent-requests")) == 2
+
+
+def test_a_voice_connector_that_is_down_leaves_the_contact_pending(switch, voice_connector, transactional_db):
+    voice_connector.status = 503
+    [refused] = add_contacts(1, **AGENT)
+    try_dial_next_batch()
+    assert Contact.objects.get(pk=refused).status == "pending"
+    voice_connector.stop()
+    try_dial_next_batch()
+    assert Contact.objects.get(pk=refused).status == "pending"
+
+
+def test_a_customer_who_hangs_up_before_the_agent_is_bridged_ends_the_chat(switch, listener, voice_connector, vc_api):
+    switch.scenario.drop_before_agent_ratio = 1.0
+    [contact_id] = add_contacts(1, **AGENT)
+    try_dial_next_batch()
+    reserve(vc_api, contact_id)
+    wait_until(lambda: Contact.objects.get(pk=contact_id).status == "ended")
+    assert Contact.objects.get(pk=contact_id).call_result == "Dropped"
+    deliver_all()
+    [end_chat] = voice_connector.bodies("end-chat")
+    assert (end_chat["id"], end_chat["agent_extension"]) == (contact_id, "1001")
+    assert len(voice_connector.bodies("call-results")) == 1
+
+
+@pytest.mark.parametrize(
+    ("gateway", "status", "result"), [("gwd", "pending", ""), ("nosuch", "failed", "Invalid Gateway")]
+)
+def test_a_bad_gateway_after_reservation_releases_the_agent(switch, voice_connector, vc_api, gateway, status, result):
+    switch.scenario.gateways_down.add("gwd")
+    switch.scenario.gateways_unknown.add("nosuch")
+    [contact_id] = add_contacts(1, **{**AGENT, "gateway_id": gateway})
+    try_dial_next_batch()
+    assert reserve(vc_api, contact_id).status_code == 200
+    contact = Contact.objects.get(pk=contact_id)
+    assert (contact.status, contact.call_result) == (status, result)
+    assert switch.switch.originates == []
+    deliver_all()
+    [end_chat] = voice_connector.bodies("end-chat")
+    assert end_chat["id"] == contact_id
+
+
+def test_the_callback_answers_404_409_and_400_as_the_seed_says(switch, voice_connector, vc_api):
+    assert reserve(vc_api, "00000000-0000-0000-0000-000000000000").status_code == 404
+    [contact_id] = add_contacts(1, **AGENT)
+    assert reserve(vc_api, contact_id).status_code == 409  # not requested yet: still pending
+    try_dial_next_batch()
+    bad = reserve(vc_api, contact_id, agent_extension="1001,x=1")
+    assert bad.status_code == 400
+    assert "agent_extension" in bad.json()
+    assert reserve(vc_api, contact_id).status_code == 200
+    assert reserve(vc_api, contact_id).status_code == 409  # answered twice
+    assert len(switch.switch.originates) == 1
+
+
+def test_the_callback_is_500_when_the_switch_is_down_and_the_contact_is_kept(switch, voice_connector, vc_api):
+    [contact_id] = add_contacts(1, **AGENT)
+    try_dial_next_batch()
+    switch.stop()
+    response = reserve(vc_api, contact_id)
+    assert response.status_code == 500
+    contact = Contact.objects.get(pk=contact_id)
+    assert (contact.status, contact.call_result) == ("failed", "Switch Error")
+    deliver_all()
+    assert [b["id"] for b in voice_connector.bodies("end-chat")] == [contact_id]
+
+
+def test_only_the_voice_connector_may_post_reservations(switch, voice_connector, manager, client_for):
+    [contact_id] = add_contacts(1, **AGENT)
+    try_dial_next_batch()
+    for api in (manager, client_for(ApiRole.OPERATOR)):
+        assert (
+            api.post(RESERVATIONS, {"id": contact_id, "status": "NO_AGENT_AVAILABLE"}, format="json").status_code == 403
+        )
+    assert Contact.objects.get(pk=contact_id).status == "agent_pending"

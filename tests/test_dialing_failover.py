@@ -1,0 +1,178 @@
+"""The failover table and stale calls, each failure produced for real (SPEC.md section 5)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from campaigns.models import Contact
+from dialer.claims import lock_switch_for_claims
+from dialer.cycle import claim_next_batch, try_dial_next_batch
+from dialer.esl.client import SwitchAddress, SwitchClient, configured_switch, switch_client
+from dialer.listener import EventListener
+from dialer.outcomes import sweep_stale_calls
+from dialer.throttle import Throttle
+from tests.conftest import add_contacts, wait_until
+from tests.fakes.tcp_proxy import TcpProxy
+
+
+def status_of(contact_id: str) -> tuple[str, str]:
+    contact = Contact.objects.get(pk=contact_id)
+    return contact.status, contact.call_result
+
+
+def test_nothing_is_claimed_while_the_switch_is_down(switch, transactional_db):
+    ids = add_contacts(3)
+    switch.stop()
+    assert try_dial_next_batch() == 0
+    assert {status_of(i) for i in ids} == {("pending", "")}
+    switch.start()
+    wait_until(lambda: try_dial_next_batch() == 3, timeout=15, what="the reconnect after backoff")
+    assert len(switch.switch.originates) == 3
+
+
+def test_a_command_that_cannot_be_sent_fails_its_contact_and_releases_the_rest(switch, settings, transactional_db):
+    proxy = TcpProxy("127.0.0.1", switch.port).start()
+    settings.ESL_PORT = proxy.port
+    ids = add_contacts(3)
+    client = switch_client()
+    assert client.gateway_state("gw1").value == "up"  # connected, and the gateway state is cached
+    proxy.cut()
+    assert try_dial_next_batch(client) == 3
+    assert status_of(ids[0]) == ("failed", "Switch Error")
+    assert [status_of(i) for i in ids[1:]] == [("pending", ""), ("pending", "")]
+    assert switch.switch.originates == []
+
+
+def test_nothing_is_dialed_while_the_database_is_down_and_the_next_cycle_dials(switch, lost_database):
+    ids = add_contacts(2)
+    lost_database.cut()
+    with pytest.raises(OperationalError):
+        try_dial_next_batch()
+    assert switch.switch.originates == []
+    lost_database.restore()
+    assert try_dial_next_batch() == 2
+    assert len(switch.switch.originates) == 2
+    assert {status_of(i)[0] for i in ids} == {"dialed"}
+
+
+def test_an_end_reported_while_the_database_is_down_is_applied_when_it_returns(switch, lost_database, listener):
+    switch.scenario.talk_seconds = (60.0, 60.0)
+    [contact_id] = add_contacts(1)
+    try_dial_next_batch()
+    call_id = str(Contact.objects.get(pk=contact_id).call_id)
+    wait_until(lambda: Contact.objects.get(pk=contact_id).answered_at, what="the answer")
+    lost_database.cut()
+    assert "+OK" in switch.hang_up(call_id)
+    wait_until(lambda: listener.pending, what="the end to be kept")
+    time.sleep(0.5)
+    assert listener.pending
+    lost_database.resume()
+    wait_until(lambda: status_of(contact_id) == ("ended", "Normal clearing"), what="the kept end to be applied")
+
+
+def test_calls_the_switch_forgot_while_the_listener_was_away_end_as_stale(switch, transactional_db):
+    switch.scenario.talk_seconds = (60.0, 60.0)
+    ids = add_contacts(2)
+    try_dial_next_batch()
+    first_call = str(Contact.objects.get(pk=ids[0]).call_id)
+    switch.switch.channels.pop(first_call)  # the switch lost it (a restart), nobody reported an end
+
+    stop = threading.Event()
+    listener = EventListener(configured_switch(), stopping=stop.is_set)
+    thread = threading.Thread(target=listener.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: status_of(ids[0]) == ("ended", "Stale"), what="the forgotten call to go stale")
+        assert status_of(ids[1])[0] == "dialed"
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def test_stale_calls_unsent_claims_and_unanswered_agent_requests_are_swept(
+    switch, settings, voice_connector, transactional_db
+):
+    settings.STALE_CALL_TIMEOUT = 60
+    switch.scenario.talk_seconds = (600.0, 600.0)
+    sent, unsent = add_contacts(2)
+    [agent] = add_contacts(1, campaign_type="AGENT")
+    try_dial_next_batch()
+    Contact.objects.filter(pk=unsent).update(dial_time=None)  # claimed, then the worker died before sending
+    later = timezone.now() + timedelta(seconds=settings.AGENT_RESERVATION_TIMEOUT + 61)
+    assert sweep_stale_calls(now=later) == {"stale": 2, "agent requests expired": 1}
+    assert status_of(sent) == ("ended", "Stale")
+    assert status_of(unsent) == ("ended", "Stale")
+    assert status_of(agent) == ("pending", "")
+    assert try_dial_next_batch() == 1  # only the agent contact comes back; stale calls are not redialed
+    assert len(switch.switch.originates) == 2
+
+
+def test_two_schedulers_at_once_never_claim_one_contact_twice(switch, settings, transactional_db):
+    settings.MAX_CONCURRENT_CALLS = 400
+    add_contacts(300)
+    claimed: list[list[str]] = []
+    barrier = threading.Barrier(4)
+    names = [f"sw{n}" for n in range(4)]  # four switches: no shared lock, only SKIP LOCKED keeps them apart
+
+    def run(name: str) -> None:
+        barrier.wait()
+        claimed.append([c.contact_id for c in claim_next_batch(name, Throttle(name, 100000.0))])
+        connection.close()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [cid for batch in claimed for cid in batch]
+    assert len(every) == len(set(every))
+    assert len(every) == 300
+
+
+def test_one_switch_runs_one_claim_at_a_time(switch, transactional_db):
+    add_contacts(5)
+    name = SwitchAddress("127.0.0.1", switch.port, "ClueCon").name
+    result: list[int] = []
+
+    def competing_cycle() -> None:
+        result.append(len(claim_next_batch(name, Throttle(name, 1000.0))))
+        connection.close()
+
+    with transaction.atomic():
+        assert lock_switch_for_claims(name)
+        thread = threading.Thread(target=competing_cycle)
+        thread.start()
+        thread.join()
+    assert result == [0]
+    assert len(claim_next_batch(name, Throttle(name, 1000.0))) == 5
+
+
+def test_the_throttle_spaces_originates_evenly_across_workers(switch, settings, transactional_db):
+    settings.DIALER_CALLS_PER_SECOND = 20.0
+    settings.MAX_CONCURRENT_CALLS = 40
+    switch.scenario.talk_seconds = (30.0, 30.0)
+    add_contacts(30)
+
+    def worker() -> None:
+        for _ in range(6):
+            try_dial_next_batch(SwitchClient(SwitchAddress("127.0.0.1", switch.port, "ClueCon")))
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    times = sorted(o["time"] for o in switch.switch.originates)
+    assert len(times) >= 20
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.045  # 20 per second is one every 50 ms, whatever the number of workers
+    for start in times:
+        assert sum(1 for t in times if start <= t < start + 1.0) <= 20
