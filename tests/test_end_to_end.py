@@ -49,7 +49,9 @@ def assert_switch_saw_one_originate_per_dialed_contact(record: list[dict[str, An
     """No number dialed twice; every call the dialer recorded as sent reached the switch once.
 
     After a crash between sending an originate and recording it, the switch has a call the
-    database never saw sent: that contact must have been claimed, and end as Stale, not redialed.
+    database never saw sent: that contact must have been claimed for exactly that call, never
+    redialed, and ended either with what the switch reported for that call (the listener matched
+    its end by call id) or as Stale when nobody reported it.
     """
     originates = Counter(e["number"] for e in record if e["event"] == "originate")
     assert max(originates.values()) == 1, [n for n, c in originates.items() if c > 1][:5]
@@ -58,8 +60,13 @@ def assert_switch_saw_one_originate_per_dialed_contact(record: list[dict[str, An
         assert set(originates) == dialed
         return
     assert dialed <= set(originates)
-    unrecorded = Contact.objects.filter(customer_number__in=set(originates) - dialed)
-    assert {(c.status, c.call_result) for c in unrecorded} <= {("ended", "Stale")}
+    call_of = {e["number"]: e["call_id"] for e in record if e["event"] == "originate"}
+    cause_of = {e["call_id"]: e["cause"] for e in record if e["event"] == "hangup"}
+    for contact in Contact.objects.filter(customer_number__in=set(originates) - dialed):
+        assert (contact.status, contact.attempts) == ("ended", 1), contact.customer_number
+        assert str(contact.call_id) == call_of[contact.customer_number]
+        if contact.call_result != "Stale":
+            assert contact.hangup_cause == cause_of[str(contact.call_id)], contact.customer_number
 
 
 def peak_concurrent_calls(record: list[dict[str, Any]]) -> int:
