@@ -25,10 +25,13 @@ def main(names: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outbound.settings")
     django.setup()
     from django.core.management import call_command
+    from django.test import override_settings
 
     call_command("migrate", verbosity=0)
     for name in names or list(BENCHES):
-        importlib.import_module(BENCHES[name]).run()
+        # Settings a benchmark changes (a receiver URL, the throttle…) end with it, not leak into the next.
+        with override_settings():
+            importlib.import_module(BENCHES[name]).run()
     return 0
 
 
