@@ -25,15 +25,22 @@ from dialer.esl.wire import Event, parse_event
 from dialer.outcomes import apply_events, end_stale_calls
 
 logger = logging.getLogger(__name__)
-SUBSCRIBED = "BACKGROUND_JOB CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE"
+SUBSCRIBED = "BACKGROUND_JOB CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE HEARTBEAT"
+# FreeSWITCH sends a HEARTBEAT every 20 s. A connection silent for three of them is dead even if TCP
+# never said so (a firewall that dropped its state, a frozen switch): it is replaced, and the reconcile
+# that follows every connection ends the calls the switch no longer knows.
+SILENCE_LIMIT_SECONDS = 60.0
 # Events applied per transaction when they arrive faster than they are applied.
 BATCH = 200
 
 
 class EventListener:
-    def __init__(self, address: SwitchAddress, *, stopping: Callable[[], bool]) -> None:
+    def __init__(
+        self, address: SwitchAddress, *, stopping: Callable[[], bool], silence_limit: float = SILENCE_LIMIT_SECONDS
+    ) -> None:
         self.address = address
         self.stopping = stopping
+        self.silence_limit = silence_limit
         self.pending: deque[Event] = deque()
         self.applied = 0
         self._db_retry_at = 0.0
@@ -51,21 +58,31 @@ class EventListener:
             logger.info("listening to %s", self.address.name)
             self.reconcile(conn)
             self.listen(conn)
-            logger.warning("lost the event socket %s; reconnecting", self.address.name)
+            if not self.stopping():
+                logger.warning("lost the event socket %s; reconnecting", self.address.name)
         self.flush(force=True)
 
     def listen(self, conn: ESL.ESLconnection) -> None:
+        heard = time.monotonic()
         while not self.stopping():
             received = conn.recvEventTimed(200)
+            if received is not None:
+                heard = time.monotonic()
             # Take what has already arrived before applying, so a burst is applied in one batch.
             while received is not None:
-                if received.getHeader("Event-Name") not in (None, "SERVER_DISCONNECTED"):
+                if received.getHeader("Event-Name") not in (None, "SERVER_DISCONNECTED", "HEARTBEAT"):
                     self.pending.append(parse_event(received.serialize("plain")))
                 if len(self.pending) >= BATCH:
                     break
                 received = conn.recvEventTimed(1)
             self.flush()
             if received is None and not conn.connected():
+                return
+            if time.monotonic() - heard > self.silence_limit:
+                logger.warning(
+                    "nothing from %s for %.0f s, not even a heartbeat", self.address.name, self.silence_limit
+                )
+                conn.disconnect()
                 return
 
     def flush(self, *, force: bool = False) -> None:

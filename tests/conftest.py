@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,11 +114,11 @@ def voice_connector(settings):
     receiver.stop()
 
 
-@pytest.fixture
-def listener(switch, transactional_db):
-    """The production EventListener on its own thread, listening to the simulator."""
+@contextmanager
+def running_listener(**options: Any) -> Iterator[EventListener]:
+    """The production EventListener on its own thread, listening to the configured switch."""
     stop = threading.Event()
-    running = EventListener(configured_switch(), stopping=stop.is_set)
+    running = EventListener(configured_switch(), stopping=stop.is_set, **options)
 
     def run() -> None:
         try:
@@ -127,9 +128,17 @@ def listener(switch, transactional_db):
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    yield running
-    stop.set()
-    thread.join(timeout=10)
+    try:
+        yield running
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def listener(switch, transactional_db):
+    with running_listener() as running:
+        yield running
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

@@ -14,11 +14,10 @@ from django.utils import timezone
 from campaigns.models import Contact
 from dialer.claims import lock_switch_for_claims
 from dialer.cycle import claim_next_batch, try_dial_next_batch
-from dialer.esl.client import SwitchAddress, SwitchClient, configured_switch, switch_client
-from dialer.listener import EventListener
+from dialer.esl.client import SwitchAddress, SwitchClient, switch_client
 from dialer.outcomes import sweep_stale_calls
 from dialer.throttle import Throttle
-from tests.conftest import add_contacts, wait_until
+from tests.conftest import add_contacts, running_listener, wait_until
 from tests.fakes.tcp_proxy import TcpProxy
 
 
@@ -83,17 +82,35 @@ def test_calls_the_switch_forgot_while_the_listener_was_away_end_as_stale(switch
     try_dial_next_batch()
     first_call = str(Contact.objects.get(pk=ids[0]).call_id)
     switch.switch.channels.pop(first_call)  # the switch lost it (a restart), nobody reported an end
-
-    stop = threading.Event()
-    listener = EventListener(configured_switch(), stopping=stop.is_set)
-    thread = threading.Thread(target=listener.run, daemon=True)
-    thread.start()
-    try:
+    with running_listener():
         wait_until(lambda: status_of(ids[0]) == ("ended", "Stale"), what="the forgotten call to go stale")
         assert status_of(ids[1])[0] == "dialed"
-    finally:
-        stop.set()
-        thread.join(5)
+
+
+def test_a_listener_whose_connection_falls_silent_reconnects_and_ends_the_calls_it_missed(
+    switch, settings, transactional_db
+):
+    switch.stop()
+    switch.scenario.heartbeat_seconds = 0.2
+    switch.start()
+    switch.scenario.talk_seconds = (60.0, 60.0)
+    proxy = TcpProxy("127.0.0.1", switch.port).start()
+    settings.ESL_PORT = proxy.port
+    with running_listener(silence_limit=1.0):
+        wait_until(lambda: proxy.accepted == 1, what="the listener to connect")
+        ids = add_contacts(2)
+        try_dial_next_batch()
+        wait_until(lambda: Contact.objects.filter(pk__in=ids, answered_at__isnull=False).count() == 2)
+        time.sleep(1.5)  # longer than the silence limit: heartbeats keep the connection
+        assert proxy.accepted == 2  # the listener's and the dialer's, nothing reconnected
+        proxy.freeze()
+        first, second = (str(Contact.objects.get(pk=i).call_id) for i in ids)
+        assert "+OK" in switch.hang_up(first)  # its end is lost on the silent connection
+        wait_until(lambda: status_of(ids[0]) == ("ended", "Stale"), what="the missed end to be noticed")
+        assert proxy.accepted == 3
+        assert status_of(ids[1])[0] == "dialed"
+        assert "+OK" in switch.hang_up(second)
+        wait_until(lambda: status_of(ids[1]) == ("ended", "Normal clearing"), what="the new connection's events")
 
 
 def test_stale_calls_unsent_claims_and_unanswered_agent_requests_are_swept(

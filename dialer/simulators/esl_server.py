@@ -50,14 +50,23 @@ class EslServer:
         self.server: asyncio.Server | None = None
         self.sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
         switch.subscribers.append(self._deliver)
 
     async def start(self, host: str, port: int) -> int:
         self.server = await asyncio.start_server(self._serve, host, port)
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
         return int(self.server.sockets[0].getsockname()[1])
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.switch.scenario.heartbeat_seconds)
+            self.switch.heartbeat()
 
     async def close(self) -> None:
         """Stop listening and drop every client, as a switch that goes away would."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
         if self.server is not None:
             self.server.close()
         for session in list(self.sessions):

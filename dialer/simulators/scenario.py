@@ -28,6 +28,8 @@ class Scenario:
     gateways_down: set[str] = field(default_factory=set)
     gateways_unknown: set[str] = field(default_factory=set)
     seed: int | None = None
+    # FreeSWITCH's event-heartbeat-interval (switch.conf), 20 s by default.
+    heartbeat_seconds: float = 20.0
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)

@@ -45,6 +45,8 @@ class SimulatedSwitch:
         self.record_path = record_path
         self.subscribers: list[Callable[[str, str], None]] = []
         self._sequence = 0
+        self._started = time.time()
+        self._calls_since_start = 0
 
     # --- api commands ---------------------------------------------------------------------------
     async def api(self, command: str, args: str) -> str:
@@ -85,6 +87,7 @@ class SimulatedSwitch:
             return "-ERR INVALID_GATEWAY\n" if state == "unknown" else "-ERR GATEWAY_DOWN\n"
         channel = Channel(call_id, request)
         self.channels[call_id] = channel
+        self._calls_since_start += 1
         outcome = self.scenario.outcome()
         if outcome is not Outcome.ANSWER:
             cause = "USER_BUSY" if outcome is Outcome.BUSY else "NO_ANSWER"
@@ -150,15 +153,34 @@ class SimulatedSwitch:
         if channel is not None:
             headers += self._channel_headers(name, channel, **extra)
         text = serialize_event(headers, body)
-        for deliver in list(self.subscribers):
-            deliver(name, text)
+        self._publish(name, text)
+
+    def heartbeat(self) -> None:
+        """FreeSWITCH's HEARTBEAT (reference/esl.md): proof of life a listener can time out on."""
+        up = int(time.time() - self._started)
+        headers = [
+            *self._common_headers("HEARTBEAT"),
+            ("Event-Info", "System Ready"),
+            ("Up-Time", f"0 years, {up // 86400} days, {up // 3600 % 24} hours, {up // 60 % 60} minutes, "
+                        f"{up % 60} seconds, 0 milliseconds, 0 microseconds"),
+            ("FreeSWITCH-Version", "1.10.12-release~64bit"),
+            ("Uptime-msec", str(up * 1000)),
+            ("Session-Count", str(len(self.channels))),
+            ("Max-Sessions", "1000"),
+            ("Session-Per-Sec", "30"),
+            ("Session-Since-Startup", str(self._calls_since_start)),
+        ]  # fmt: skip
+        self._publish("HEARTBEAT", serialize_event(headers))
 
     def background_job(self, job_uuid: str, command: str, args: str, result: str) -> None:
         headers = self._common_headers("BACKGROUND_JOB")
         headers += [("Job-UUID", job_uuid), ("Job-Command", command), ("Job-Command-Arg", args)]
         text = serialize_event(headers, result)
+        self._publish("BACKGROUND_JOB", text)
+
+    def _publish(self, name: str, text: str) -> None:
         for deliver in list(self.subscribers):
-            deliver("BACKGROUND_JOB", text)
+            deliver(name, text)
 
     def _common_headers(self, name: str) -> list[tuple[str, str]]:
         self._sequence += 1

@@ -14,6 +14,8 @@ class TcpProxy:
         self.target = (target_host, target_port)
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
+        self._frozen: set[socket.socket] = set()
+        self.accepted = 0  # connections made through the proxy
         self._lock = threading.Lock()
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
@@ -49,6 +51,14 @@ class TcpProxy:
                 sock.close()
             self._sockets.clear()
 
+    def freeze(self) -> None:
+        """Open connections stay open but carry nothing more, either way (a firewall that lost their state).
+
+        New connections work: only a peer that notices the silence gets through again.
+        """
+        with self._lock:
+            self._frozen |= self._sockets
+
     def _accept(self, listener: socket.socket) -> None:
         while True:
             try:
@@ -62,12 +72,14 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._sockets |= {client, upstream}
+                self.accepted += 1
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
 
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with suppress(OSError):
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not {source, sink} & self._frozen:
+                    sink.sendall(data)
         with suppress(OSError):
             sink.shutdown(socket.SHUT_WR)

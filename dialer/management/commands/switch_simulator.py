@@ -31,6 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--gateway-unknown", action="append", default=[], help="repeatable gateway name")
         parser.add_argument("--record", type=Path, help="append every originate to this JSON-lines file")
         parser.add_argument("--seed", type=int)
+        parser.add_argument("--heartbeat", type=float, default=20.0, help="seconds between HEARTBEAT events")
 
     def handle(self, *args: Any, **options: Any) -> None:
         scenario = Scenario(
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             gateways_down=set(options["gateway_down"]),
             gateways_unknown=set(options["gateway_unknown"]),
             seed=options["seed"],
+            heartbeat_seconds=options["heartbeat"],
         )
         asyncio.run(self._serve(scenario, options))
 
