@@ -5,13 +5,13 @@ Admin actions call the same services as the API, so both behave identically.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
@@ -25,8 +25,8 @@ from campaigns.control import (
     stop_campaign,
     unload_campaign,
 )
-from campaigns.importer import ImportFileError, import_contacts
-from campaigns.models import ApiClient, Campaign, Contact, ContactList, DoNotCall
+from campaigns.list_imports import ENDED, queue_list_import, rows_read
+from campaigns.models import ApiClient, Campaign, Contact, ContactList, DoNotCall, ListImport
 
 
 def _status_count(status: str) -> Count:
@@ -119,26 +119,65 @@ class ContactListAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return [upload, *super().get_urls()]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload a CSV as a calling list; the report lists every rejected row."""
+        """Upload a CSV as a calling list; a worker imports it while its page shows the progress."""
         form = ListImportForm(request.POST or None, request.FILES or None)
-        report = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            stream = io.TextIOWrapper(upload.file, encoding="utf-8-sig", newline="")
-            try:
-                report = import_contacts(
-                    stream, campaign_id=form.cleaned_data["campaign_id"], list_name=form.cleaned_data["list_name"]
-                )
-            except ImportFileError as exc:
-                form.add_error("file", str(exc))
-            else:
-                level = messages.WARNING if report.errors else messages.SUCCESS
-                summary = f"{report.rows} rows: {report.imported} imported, {report.already_present} already present"
-                self.message_user(request, f"{summary}, {len(report.errors)} errors.", level)
-                if not report.errors:
-                    return HttpResponseRedirect(reverse("admin:campaigns_contactlist_changelist"))
-        context = {**self.admin_site.each_context(request), "form": form, "report": report, "title": "Import a list"}
+            job = queue_list_import(
+                campaign_id=form.cleaned_data["campaign_id"], list_name=form.cleaned_data["list_name"],
+                file_name=upload.name, content=upload.read(), uploaded_by=request.user.get_username(),
+            )  # fmt: skip
+            self.message_user(request, f"Queued for import: {upload.name}.")
+            return HttpResponseRedirect(reverse("admin:campaigns_listimport_change", args=[job.pk]))
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import a list"}
         return TemplateResponse(request, "admin/campaigns/contactlist/import.html", context)
+
+
+def _progress(job: ListImport, done: int) -> str:
+    return f"{done:,} of {job.total_rows:,}"
+
+
+@admin.register(ListImport)
+class ListImportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Uploaded lists: each one's progress while a worker imports it, then its report."""
+
+    list_display = (
+        "file_name", "campaign_id", "list_name", "state", "progress", "imported", "already_present", "error_count",
+        "uploaded_by", "created_at",
+    )  # fmt: skip
+    list_filter = ("state",)
+    search_fields = ("file_name", "campaign_id", "list_name")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ListImport]:
+        queryset: QuerySet[ListImport] = super().get_queryset(request)
+        return queryset.defer("content")
+
+    @admin.display(description="rows read")
+    def progress(self, obj: ListImport) -> str:
+        return _progress(obj, rows_read(obj))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # uploaded through the list import page
+
+    def has_change_permission(self, request: HttpRequest, obj: ListImport | None = None) -> bool:
+        return False  # a report, written by the worker
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        job = get_object_or_404(self.get_queryset(request), pk=object_id)
+        done = rows_read(job)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Import of {job.file_name}",
+            "job": job,
+            "rows_read": done,
+            "progress": _progress(job, done),
+            "percent": min(100, round(100 * done / job.total_rows)) if job.total_rows else 0,
+            "running": job.state not in ENDED,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/campaigns/listimport/progress.html", context)
 
 
 @admin.register(DoNotCall)

@@ -66,3 +66,12 @@ class Actor(models.TextChoices):
 
     CLIENT = "client"
     DIALER = "dialer"
+
+
+class ImportState(models.TextChoices):
+    """A CSV uploaded in the admin, imported by a worker."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"

@@ -19,6 +19,7 @@ from campaigns.choices import (
     CampaignType,
     ContactStatus,
     DialingMode,
+    ImportState,
     RoutingMode,
 )
 
@@ -204,3 +205,39 @@ class ApiClient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role})"
+
+
+class ListImport(models.Model):
+    """A calling list uploaded in the admin: the file waits here for a worker, then holds the report.
+
+    The file is kept in the database (not on one web host's disk) so any worker can import it; it is
+    dropped once the import has ended. ``errors`` holds the first rejected rows, ``error_count`` all.
+    """
+
+    campaign_id = models.CharField(max_length=40)
+    list_name = models.CharField(max_length=100)
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False)
+    # Lines in the file, counted at upload: the progress bar's end (a quoted newline makes it an estimate).
+    total_rows = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    already_present = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    uploaded_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        verbose_name = "list import"
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=_in("state", ImportState), name="list_import_state_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} → {self.campaign_id}/{self.list_name} ({self.state})"

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from campaigns.models import Campaign, Contact, DoNotCall
 from tests.conftest import contacts_payload
-from tests.test_import_contacts import FIELDS, rows
 
 
 @pytest.fixture
@@ -30,6 +25,7 @@ def campaign(manager):
         "/admin/campaigns/contact/?status__exact=pending&q=%2B4930",
         "/admin/campaigns/contactlist/",
         "/admin/campaigns/contactlist/import/",
+        "/admin/campaigns/listimport/",
         "/admin/campaigns/donotcall/",
         "/admin/campaigns/apiclient/",
         "/admin/reporting/callhistory/",
@@ -68,24 +64,6 @@ def test_start_action_releases_stopped_contacts(operator, campaign, manager):
     manager.post("/api/v1/campaigns/c1/stop/")
     operator.post("/admin/campaigns/campaign/", {"action": "start_campaigns", "_selected_action": [campaign.pk]})
     assert set(Contact.objects.values_list("status", flat=True)) == {"pending"}
-
-
-def test_a_csv_upload_imports_a_list_and_reports_bad_rows(operator, db):
-    items = rows(4)
-    items[2]["priority"] = "12"
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=FIELDS)
-    writer.writeheader()
-    writer.writerows(items)
-    upload = SimpleUploadedFile("leads.csv", buffer.getvalue().encode(), content_type="text/csv")
-    response = operator.post(
-        "/admin/campaigns/contactlist/import/", {"campaign_id": "upl", "list_name": "Leads", "file": upload}
-    )
-    page = response.content.decode()
-    assert "4 rows: 3 imported, 0 already present, 1 errors." in page
-    assert "<td>4</td>" in page
-    assert "priority" in page
-    assert Contact.objects.filter(contact_list__name="Leads").count() == 3
 
 
 def test_the_console_requires_a_login(db):
