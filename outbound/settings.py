@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.utils import get_random_secret_key
 
 from campaigns import alphabets
 from outbound.config import Settings
@@ -22,7 +21,9 @@ SECRET_KEY = env.text("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set: it is required when DJANGO_DEBUG is off")
-    SECRET_KEY = get_random_secret_key()
+    # One key for every process of a development run: a key per process would sign a session in one
+    # web worker that the next worker rejects (operators logged out at random).
+    SECRET_KEY = "django-insecure-outbound-development-only-never-in-production"
 ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [

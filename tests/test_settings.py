@@ -17,7 +17,8 @@ GOOD = {
 }
 
 
-def start(**overrides: str | None) -> subprocess.CompletedProcess[str]:
+def start(*command: str, **overrides: str | None) -> subprocess.CompletedProcess[str]:
+    """``manage.py check`` (or ``command``) in a fresh process with GOOD settings and these changes."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DIALER_", "ESL_", "DATABASE_"))}
     env |= GOOD
     for name, value in overrides.items():
@@ -25,8 +26,8 @@ def start(**overrides: str | None) -> subprocess.CompletedProcess[str]:
             env.pop(name, None)
         else:
             env[name] = value
-    command = [sys.executable, "manage.py", "check"]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    argv = [sys.executable, "manage.py", *(command or ("check",))]
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_good_settings_start():
@@ -61,8 +62,13 @@ def test_a_bad_setting_stops_start_up_naming_it(name, value):
     assert "Traceback" not in result.stderr
 
 
-def test_debug_without_a_secret_key_starts_with_a_generated_one():
+def test_debug_without_a_secret_key_starts_and_every_process_shares_one_key():
+    """Web workers that signed sessions with different keys would log an operator out at random."""
     assert start(DJANGO_SECRET_KEY=None, DJANGO_DEBUG="1").returncode == 0
+    show = ("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)")
+    keys = {start(*show, DJANGO_SECRET_KEY=None, DJANGO_DEBUG="1").stdout.strip() for _ in range(2)}
+    assert len(keys) == 1
+    assert "" not in keys
 
 
 def test_the_simulator_needs_no_esl_password():
