@@ -15,11 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from django.contrib.auth.models import User
 
 from campaigns.models import Contact
 from tests.conftest import add_contacts
 from tests.e2e_harness import Deployment
 from tests.switch_harness import switch_record
+from tests.test_import_contacts import rows
+from tests.test_list_import_admin import csv_bytes
 
 pytestmark = pytest.mark.slow
 FINAL = {"ended", "failed"}
@@ -127,3 +131,35 @@ def wait_until_ended(count: int, timeout: float = 120) -> None:
     while Contact.objects.filter(status="ended").count() < count:
         assert time.monotonic() < deadline, f"fewer than {count} calls ended in {timeout}s"
         time.sleep(0.2)
+
+
+def test_a_list_uploaded_in_the_admin_is_imported_by_the_worker_and_dialed(deployment):
+    """Browser → gunicorn → database → broker → Celery worker → importer, then the dialer takes the contacts."""
+    User.objects.create_superuser("ops", "ops@example.com", "pw")
+    deployment.start()
+    base = f"http://127.0.0.1:{deployment.web_port}/admin"
+    browser = requests.Session()
+    browser.get(f"{base}/login/", timeout=10)
+    login = {
+        "username": "ops",
+        "password": "pw",
+        "next": "/admin/",
+        "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+    }
+    browser.post(f"{base}/login/", data=login, timeout=10)
+    for _ in range(6):  # each request may reach another web worker: all of them know the session
+        assert browser.get(f"{base}/", timeout=10).url == f"{base}/"
+    content = csv_bytes(rows(300, "uploaded"))
+    response = browser.post(
+        f"{base}/campaigns/contactlist/import/",
+        data={"campaign_id": "uploaded", "list_name": "Leads", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        files={"file": ("leads.csv", content, "text/csv")},
+        timeout=30,
+    )
+    assert "/admin/campaigns/listimport/" in response.url
+    deadline = time.monotonic() + 60
+    while "300 rows: 300 imported" not in (page := browser.get(response.url, timeout=10).text):
+        assert time.monotonic() < deadline, page[page.find("State:") :][:300]
+        time.sleep(0.5)
+    wait_for_all_final(timeout=120)
+    assert Contact.objects.filter(campaign_id="uploaded", contact_list__name="Leads", status="ended").count() >= 280
