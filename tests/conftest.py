@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,12 @@ from campaigns.choices import ApiRole
 from campaigns.samples import sample_contacts
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings: Any) -> None:
+    """Each test its own cache keys: statistics cached for a campaign id never leak into the next test."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture
