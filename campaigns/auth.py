@@ -19,6 +19,7 @@ from campaigns.models import ApiClient
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
     from rest_framework.views import APIView
 
+TOKEN_PREFIX = "ob_"
 _SCHEMES = {b"token", b"bearer"}
 
 
@@ -28,7 +29,9 @@ def token_digest(token: str) -> str:
 
 def create_api_client(*, name: str, role: str) -> tuple[ApiClient, str]:
     """Create a client and return it with its token, which is shown only this once."""
-    token = secrets.token_urlsafe(32)
+    # The prefix names the token for secret scanners and keeps it from starting with "-" (read as an option
+    # when passed to a command such as voice_connector_simulator --token).
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient.objects.create(name=name, role=role, token_digest=token_digest(token))
     return client, token
 

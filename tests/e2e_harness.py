@@ -73,7 +73,7 @@ class Deployment:
         self.group.start(
             "voice-connector", MANAGE, "voice_connector_simulator", "--port", str(self.vc_port), "--agents", "10",
             "--handling", "0.05-0.2", "--answer-delay", "0.01-0.05", "--dialer-url", f"http://127.0.0.1:{self.web_port}",
-            "--token", vc_token, "--expect-token", "vc-secret",
+            f"--token={vc_token}", "--expect-token", "vc-secret",
         )  # fmt: skip
         assert wait_for_http(f"http://127.0.0.1:{self.web_port}/healthz", timeout=60), "web did not start"
         self.start_process("listener")

@@ -70,6 +70,7 @@ def test_create_api_client_prints_a_token_that_works_and_stores_only_its_digest(
     client = ApiClient.objects.get(name="crm")
     assert client.role == "operator"
     assert token not in client.token_digest
+    assert token.startswith("ob_")  # never read as an option when passed on a command line
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api.get("/api/v1/campaigns/").status_code == 200

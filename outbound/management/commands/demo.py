@@ -122,7 +122,7 @@ def start_processes(group: ProcessGroup, *, port: int, vc_token: str) -> None:
     )
     group.start(
         "voice-connector", manage, "voice_connector_simulator", "--port", str(vc_port), "--agents", "5",
-        "--handling", "1-3", "--dialer-url", f"http://127.0.0.1:{port}", "--token", vc_token,
+        "--handling", "1-3", "--dialer-url", f"http://127.0.0.1:{port}", f"--token={vc_token}",
         "--expect-token", "demo-voice-connector-secret",
     )  # fmt: skip
     group.start("web", "-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2")
