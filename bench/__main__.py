@@ -9,6 +9,7 @@ import sys
 import django
 
 BENCHES = {
+    "intake": "bench.intake",
     "import": "bench.import_contacts",
     "scheduler": "bench.scheduler",
     "originates": "bench.originates",
