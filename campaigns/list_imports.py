@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 from celery import current_app
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -50,6 +50,21 @@ def run_list_import(import_id: int) -> str:
         state=ImportState.RUNNING, started_at=timezone.now()
     ):
         return "already ended"
+    try:
+        return _import(import_id)
+    except (OperationalError, InterfaceError):
+        raise  # the database went away: everything rolled back, and the task tries again
+    except Exception as exc:
+        # Anything else would leave the import "running" forever: the operator sees why it stopped.
+        ListImport.objects.filter(pk=import_id, state=ImportState.RUNNING).update(
+            state=ImportState.FAILED, message=f"The import stopped on an unexpected error: {exc!r}.",
+            finished_at=timezone.now(), content=b"",
+        )  # fmt: skip
+        raise
+
+
+def _import(import_id: int) -> str:
+    """The rows and the report in one transaction, under the import's lock."""
     with transaction.atomic():
         if not _lock(import_id):
             return "running in another worker"

@@ -7,6 +7,7 @@ import io
 import threading
 import time
 
+import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
@@ -84,6 +85,22 @@ def test_a_file_the_importer_cannot_read_fails_with_its_reason_and_writes_nothin
     assert "Unknown column(s): colour" in page_of(operator, unknown_column)
     assert "The file is not UTF-8 text" in page_of(operator, not_utf8)
     assert "Nothing was imported." in page_of(operator, not_utf8)
+    assert not Contact.objects.exists()
+
+
+def test_an_import_stopped_by_an_unexpected_error_shows_it_failed_and_wrote_nothing(operator, monkeypatch):
+    upload(operator, csv_bytes(rows(3)))
+    job = ListImport.objects.get()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("campaigns.list_imports.import_contacts", broken)
+    with pytest.raises(RuntimeError):
+        run_list_import(job.pk)
+    page = page_of(operator, job)
+    assert "The import stopped on an unexpected error: RuntimeError(&#x27;a bug&#x27;)." in page
+    assert 'http-equiv="refresh"' not in page
     assert not Contact.objects.exists()
 
 
