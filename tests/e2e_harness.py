@@ -92,10 +92,7 @@ class Deployment:
         self.group.start(name, *commands[name])
 
     def kill(self, name: str) -> None:
-        """SIGKILL, as a crash or an OOM kill would: no cleanup of any kind."""
-        child = self.group.children[name]
-        child.kill()
-        child.wait()
+        self.group.kill(name)
 
     def stop(self) -> None:
         """Stop every process and give this test process its own environment back."""
