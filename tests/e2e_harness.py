@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,6 +24,32 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def switch_process(log_dir: Path, *args: str) -> Iterator[tuple[int, Path]]:
+    """The switch simulator as a process of its own, with its port and record file.
+
+    Times taken at a simulator on a thread of the test process would include the waits of
+    that process's other threads for the interpreter lock, not only what the dialer did.
+    """
+    port, record = free_port(), log_dir / "switch-record.jsonl"
+    group = ProcessGroup(log_dir)
+    group.start("switch", MANAGE, "switch_simulator", "--port", str(port), "--record", str(record), *args)
+    try:
+        deadline = time.monotonic() + 30
+        while not _accepts(port):
+            assert not group.failed(), "the switch simulator stopped"
+            assert time.monotonic() < deadline, "the switch simulator did not start"
+            time.sleep(0.1)
+        yield port, record
+    finally:
+        group.stop()
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_database_url() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -13,6 +12,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
+from tests.e2e_harness import free_port
 from tests.switch_harness import originates_in_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,12 +29,6 @@ def demo_database_url() -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{server}/{name}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_make_demo_stops_by_itself_with_the_summary_line(demo_database_url):

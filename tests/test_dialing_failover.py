@@ -18,7 +18,9 @@ from dialer.esl.client import SwitchAddress, SwitchClient, switch_client
 from dialer.outcomes import sweep_stale_calls
 from dialer.throttle import Throttle
 from tests.conftest import add_contacts, running_listener, wait_until
+from tests.e2e_harness import switch_process
 from tests.fakes.tcp_proxy import TcpProxy
+from tests.switch_harness import originates_in_record
 
 
 def status_of(contact_id: str) -> tuple[str, str]:
@@ -171,23 +173,24 @@ def test_one_switch_runs_one_claim_at_a_time(switch, transactional_db):
     assert len(claim_next_batch(name, Throttle(name, 1000.0))) == 5
 
 
-def test_the_throttle_spaces_originates_evenly_across_workers(switch, settings, transactional_db):
+def test_the_throttle_spaces_originates_evenly_across_workers(settings, transactional_db, tmp_path):
     settings.DIALER_CALLS_PER_SECOND = 20.0
     settings.MAX_CONCURRENT_CALLS = 40
-    switch.scenario.talk_seconds = (30.0, 30.0)
+    settings.DEFAULT_IVR = "5000"
     add_contacts(30)
+    with switch_process(tmp_path, "--answer-ratio", "1", "--ring", "0.01-0.03", "--talk", "30") as (port, record):
 
-    def worker() -> None:
-        for _ in range(6):
-            try_dial_next_batch(SwitchClient(SwitchAddress("127.0.0.1", switch.port, "ClueCon")))
-        connection.close()
+        def worker() -> None:
+            for _ in range(6):
+                try_dial_next_batch(SwitchClient(SwitchAddress("127.0.0.1", port, "ClueCon")))
+            connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    times = sorted(o["time"] for o in switch.switch.originates)
+        threads = [threading.Thread(target=worker) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        times = sorted(o["time"] for o in originates_in_record(record))
     assert len(times) >= 20
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 0.045  # 20 per second is one every 50 ms, whatever the number of workers

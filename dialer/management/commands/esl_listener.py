@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 from types import FrameType
 from typing import Any
@@ -16,6 +17,7 @@ class Command(BaseCommand):
     help = "Subscribe to the switch's events and apply call ends, answers and originate results."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        gc.freeze()  # start-up objects out of the collector's reach: no 30 ms pauses mid-call
         self._stop = False
 
         def stop(signum: int, frame: FrameType | None) -> None:
