@@ -18,7 +18,7 @@ from campaigns.choices import ContactStatus
 from campaigns.models import Contact
 from dialer import transitions, voice_connector
 from dialer.esl.client import SwitchClient, SwitchUnavailable
-from dialer.esl.commands import ApiCommand, build_agent_originate, build_ivr_originate
+from dialer.esl.commands import ApiCommand, agent_queue_name, build_agent_originate, build_ivr_originate
 from dialer.esl.responses import GatewayState
 from dialer.models import MessageKind
 from dialer.outbox import queue_message
@@ -81,7 +81,13 @@ def place_agent_call(contact: Contact, reservation: Reservation, *, client: Swit
         service_identifier=reservation.service_identifier,
         dialing_mode=contact.dialing_mode,
         queue_type=reservation.queue_type,
-        queue_name=reservation.queue_name or contact.queue_name or "default",
+        queue_name=agent_queue_name(
+            reserved=reservation.queue_name,
+            contact_queue=contact.queue_name,
+            routing_mode=contact.routing_mode,
+            resource_id=contact.resource_id,
+            campaign_queue=contact.campaign.queue_name,
+        ),
         agent_extension=reservation.agent_extension,
         domain=settings.EFSWITCH_IP,
     )

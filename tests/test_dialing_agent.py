@@ -67,6 +67,13 @@ def test_the_dialing_mode_only_sets_the_call_type(switch, voice_connector, vc_ap
     assert f"sip_h_X-CallType={mode}," in switch.switch.originates[0]["args"]
 
 
+def test_a_queue_routed_contact_without_a_queue_name_is_queued_by_its_resource_id(switch, voice_connector, vc_api):
+    [contact_id] = add_contacts(1, **{**AGENT, "queue_name": ""})
+    try_dial_next_batch()
+    assert reserve(vc_api, contact_id, queue_name="").status_code == 200
+    assert "sip_h_X-queue='sales'," in switch.switch.originates[0]["args"]
+
+
 def test_no_agent_available_puts_the_contact_back_to_pending(switch, voice_connector, vc_api):
     [contact_id] = add_contacts(1, **AGENT)
     try_dial_next_batch()

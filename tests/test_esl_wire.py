@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.esl.commands import UnsafeValue, build_agent_originate, build_ivr_originate
+from dialer.esl.commands import UnsafeValue, agent_queue_name, build_agent_originate, build_ivr_originate
 from dialer.esl.responses import GatewayState, parse_gateway_status, parse_job_result
 from dialer.esl.wire import encode_value, parse_event, serialize_event
 from tests.freeswitch_fixtures import api_responses, event, events, raw_event_texts
@@ -101,6 +101,27 @@ def test_the_agent_originate_is_exactly_the_seed_command():
         f"sip_h_X-queue='Sales_Queue',origination_uuid={CALL},origination_caller_id_name=1001,"
         "origination_caller_id_number=1001,sip_h_X-agentExtension=1001}sofia/gateway/gw1/4930123456 agent XML 10.0.0.5"
     )
+
+
+@pytest.mark.parametrize(
+    ("reserved", "contact_queue", "routing_mode", "resource_id", "campaign_queue", "expected"),
+    [
+        ("VC_Queue", "Sales_Queue", "QUEUE", "sales", "Camp_Queue", "VC_Queue"),
+        ("", "Sales_Queue", "QUEUE", "sales", "Camp_Queue", "Sales_Queue"),
+        ("", "", "QUEUE", "sales", "Camp_Queue", "sales"),  # seed 001: the queue named by resource_id
+        ("", "", "AGENT", "agent-7", "Camp_Queue", "Camp_Queue"),  # an agent id is not a queue
+        ("", "", "QUEUE", "pool@tenant", "", "default"),  # not a queue name the command accepts
+        ("", "", "", "", "", "default"),
+    ],
+)
+def test_an_agent_call_names_the_most_specific_queue_given(
+    reserved, contact_queue, routing_mode, resource_id, campaign_queue, expected
+):
+    named = agent_queue_name(
+        reserved=reserved, contact_queue=contact_queue, routing_mode=routing_mode, resource_id=resource_id,
+        campaign_queue=campaign_queue,
+    )  # fmt: skip
+    assert named == expected
 
 
 @pytest.mark.parametrize("bad", ["5000,x=1", "5000 bgapi", "5000\nbgapi system", "50'00", "{5000}", ""])

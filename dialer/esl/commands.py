@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from campaigns import alphabets
+from campaigns.choices import RoutingMode
 
 UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 QUEUE_TYPE: Final = r"[A-Za-z][A-Za-z0-9_]{0,19}"
@@ -85,6 +86,19 @@ def build_agent_originate(
         f"origination_caller_id_name={agent},origination_caller_id_number={agent},sip_h_X-agentExtension={agent}"
     )
     return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{gateway}/{number} agent XML {domain}")
+
+
+def agent_queue_name(
+    *, reserved: str, contact_queue: str, routing_mode: str, resource_id: str, campaign_queue: str
+) -> str:
+    """The queue an agent call names (``sip_h_X-queue``): the first one given, most specific first.
+
+    The voice connector's reservation, then the contact's ``queue_name``; seed 001 lets a QUEUE-routed
+    contact name its queue by ``resource_id`` alone; then the campaign's queue; ``default`` when none is.
+    """
+    by_resource = resource_id if routing_mode == RoutingMode.QUEUE else ""
+    named = (q for q in (reserved, contact_queue, by_resource, campaign_queue) if q)
+    return next((q for q in named if re.fullmatch(alphabets.QUEUE_NAME, q)), "default")
 
 
 def build_gateway_status(gateway_id: str) -> ApiCommand:
