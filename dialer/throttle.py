@@ -35,10 +35,13 @@ return math.floor((now + tonumber(ARGV[2]) - next_slot) / tonumber(ARGV[1]))
 JITTER_MARGIN = 1.03
 # A caller that wakes later than this after its slot (a busy host, a paused process) does not send then,
 # right before the next slot's holder: it takes a new slot. 10 % of the interval keeps originates evenly
-# spaced; capped at 20 ms because lateness under 30 ms (the margin of a second) never lets a one-second
-# window hold more than the rate, whatever the rate.
+# spaced; at least 1 ms (what sleeping may overshoot at very high rates), at most 20 ms, because lateness
+# under 30 ms (the margin of a second) never lets a one-second window hold more than the rate.
 LATE_FRACTION = 0.1
+LATE_FLOOR_US = 1_000
 LATE_CAP_US = 20_000
+# A host too busy to be on time twice in a row sends on its third slot anyway: late beats never.
+RETAKES = 2
 _local = threading.local()
 logger = logging.getLogger(__name__)
 
@@ -54,18 +57,18 @@ class Throttle:
     def __init__(self, switch_name: str, calls_per_second: float) -> None:
         self.key = f"throttle:{switch_name}"
         self.interval_us = int(1_000_000 * JITTER_MARGIN / calls_per_second)
-        self.late_limit_us = min(self.interval_us * LATE_FRACTION, LATE_CAP_US)
+        self.late_limit_us = min(max(self.interval_us * LATE_FRACTION, LATE_FLOOR_US), LATE_CAP_US)
 
     def wait_for_slot(self) -> None:
-        """Block until this caller may send one originate (on time for its slot, never late)."""
-        while True:
+        """Block until this caller may send one originate, on time for its slot."""
+        for retake in range(RETAKES + 1):
             wait_us = int(_redis().eval(_RESERVE, 1, self.key, self.interval_us))
             if wait_us <= 0:
                 return
             slot = time.monotonic() + wait_us / 1_000_000
             time.sleep(wait_us / 1_000_000)
             late_us = (time.monotonic() - slot) * 1_000_000
-            if late_us <= self.late_limit_us:
+            if late_us <= self.late_limit_us or retake == RETAKES:
                 return
             logger.debug("woke %.1f ms after its slot on %s: taking another", late_us / 1000, self.key)
 
