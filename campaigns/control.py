@@ -6,11 +6,13 @@ transaction, so a contact the dialer has just claimed is never moved back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 
+from campaigns import lifecycle
 from campaigns.choices import ACTIVE_STATUSES, Actor, CampaignAction, CampaignState, ContactStatus
 from campaigns.models import Campaign, Contact
 from campaigns.signals import campaign_changed, send_on_commit
@@ -35,23 +37,17 @@ class ControlResult:
 
 def start_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:
     """Stopped contacts go back to ``pending`` and the campaign runs."""
-    return _move(
-        campaign_id, ContactStatus.STOPPED, ContactStatus.PENDING, CampaignState.RUNNING, CampaignAction.START, actor
-    )
+    return _move(campaign_id, lifecycle.resume_campaign, CampaignState.RUNNING, CampaignAction.START, actor)
 
 
 def stop_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:
     """Pending contacts are held as ``stopped``; calls already placed finish normally."""
-    return _move(
-        campaign_id, ContactStatus.PENDING, ContactStatus.STOPPED, CampaignState.STOPPED, CampaignAction.STOP, actor
-    )
+    return _move(campaign_id, lifecycle.hold_campaign, CampaignState.STOPPED, CampaignAction.STOP, actor)
 
 
 def unload_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:
     """Take the campaign out of service: pending contacts are held as ``stopped``, new ones arrive stopped."""
-    return _move(
-        campaign_id, ContactStatus.PENDING, ContactStatus.STOPPED, CampaignState.UNLOADED, CampaignAction.UNLOAD, actor
-    )
+    return _move(campaign_id, lifecycle.hold_campaign, CampaignState.UNLOADED, CampaignAction.UNLOAD, actor)
 
 
 @transaction.atomic
@@ -65,9 +61,9 @@ def purge_campaign(campaign_id: str, *, statuses: tuple[str, ...] = (ContactStat
 
 
 @transaction.atomic
-def _move(campaign_id: str, source: str, target: str, state: str, action: str, actor: str) -> ControlResult:
+def _move(campaign_id: str, move_contacts: Callable[[str], int], state: str, action: str, actor: str) -> ControlResult:
     campaign = _lock_campaign_with_contacts(campaign_id)
-    affected = Contact.objects.filter(campaign_id=campaign_id, status=source).update(status=target)
+    affected = move_contacts(campaign_id)
     if campaign.state != state:
         campaign.state = state
         campaign.save(update_fields=["state", "updated_at"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -20,10 +22,13 @@ from dialer.agents import (
     NotAwaitingAgent,
     SwitchDown,
     apply_reservation,
+    settle_after_error,
 )
 from dialer.calls import Reservation
 from dialer.esl.commands import QUEUE_TYPE
 from dialer.status import dialer_status
+
+logger = logging.getLogger(__name__)
 
 
 class DialerStatusView(APIView):
@@ -75,5 +80,12 @@ class AgentReservationView(APIView):
         except NotAwaitingAgent as exc:
             return Response({"detail": f"Conflict: {exc}"}, status=409)
         except SwitchDown as exc:
-            return Response({"detail": f"Internal Server Error: {exc}; the contact is recorded as failed"}, status=500)
+            return Response({"detail": f"Internal Server Error: {exc}; the contact will be dialed later"}, status=500)
+        except (OperationalError, InterfaceError):
+            raise  # the database is lost: answered 503, and nothing can be settled now
+        except Exception as exc:
+            logger.exception("agent reservation for %s failed", data["id"])
+            settle_after_error(data["id"], data.get("agent_extension", ""))
+            detail = f"Internal Server Error: {exc.__class__.__name__}; the contact will be dialed later"
+            return Response({"detail": detail}, status=500)
         return Response({"id": data["id"], "outcome": outcome})

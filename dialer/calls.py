@@ -1,8 +1,11 @@
 """Placing calls: the gateway check, the originate, and the agent request (seed 001).
 
 Each function runs after the claim has committed and never holds a transaction
-open across ESL or HTTP: it talks to the peer, then records the outcome with a
-short conditional update (from the status it left the contact in).
+open across ESL or HTTP. The order of a call is fixed: gateway check, throttle
+slot, a live connection, then the compare-and-swap that stamps the dial time
+(``lifecycle.mark_sending``, committed), and only then the originate. Whatever
+fails before that stamp placed no call: the contact goes back to ``pending``. A
+failure after it may have reached the switch: that call ends ``Switch Error``.
 """
 
 from __future__ import annotations
@@ -11,18 +14,17 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from campaigns.choices import ContactStatus
+from campaigns import lifecycle
 from campaigns.models import Contact
-from dialer import transitions, voice_connector
-from dialer.esl.client import SwitchClient, SwitchUnavailable
+from dialer import voice_connector
+from dialer.end_chat import queue_end_chat
+from dialer.ends import CallEndReport, end_calls
+from dialer.esl.client import SwitchClient
 from dialer.esl.commands import ApiCommand, agent_queue_name, build_agent_originate, build_ivr_originate
-from dialer.esl.responses import GatewayState
-from dialer.models import MessageKind
-from dialer.outbox import queue_message
-from dialer.results import INVALID_GATEWAY, NO_IVR_NUMBER, SWITCH_ERROR
+from dialer.results import INVALID_GATEWAY, LOST_ORIGINATE, NO_IVR_NUMBER, Placement, placement_for
 from dialer.signals import call_attempt_changed
 from dialer.throttle import Throttle
 
@@ -52,28 +54,23 @@ class Reservation:
 
 def place_ivr_call(contact: Contact, *, client: SwitchClient, throttle: Throttle) -> str:
     """Check the gateway, then originate to the IVR (status stays ``dialed``)."""
-    if not (contact.ivr or settings.DEFAULT_IVR):
+    ivr = contact.ivr or settings.DEFAULT_IVR
+    if not ivr:
         logger.error("contact %s has no IVR number and DEFAULT_IVR is not set", contact.id)
-        return _record(contact, PlaceOutcome.NO_IVR, ContactStatus.DIALED)
+        return _fail_unsent(contact, NO_IVR_NUMBER, PlaceOutcome.NO_IVR)
     command = build_ivr_originate(
         call_id=str(contact.call_id),
         gateway_id=contact.gateway_id,
         customer_number=contact.customer_number,
-        ivr_number=contact.ivr or settings.DEFAULT_IVR,
+        ivr_number=ivr,
         domain=settings.EFSWITCH_IP,
+        ring_timeout=contact.campaign.ring_timeout,
     )
-    return _originate(contact, command, client=client, throttle=throttle, source=ContactStatus.DIALED)
+    return _originate(contact, command, client=client, throttle=throttle)
 
 
 def place_agent_call(contact: Contact, reservation: Reservation, *, client: SwitchClient, throttle: Throttle) -> str:
-    """An agent is reserved: move ``agent_pending`` → ``dialed`` and originate the bridged call."""
-    now = timezone.now()
-    reserved = Contact.objects.filter(call_id=contact.call_id, status=ContactStatus.AGENT_PENDING).update(
-        status=ContactStatus.DIALED, agent_extension=reservation.agent_extension, updated_at=now
-    )
-    if not reserved:
-        return PlaceOutcome.GONE
-    contact.agent_extension = reservation.agent_extension
+    """The contact's agent is reserved (it is ``dialed``, not yet sent): originate the bridged call."""
     command = build_agent_originate(
         call_id=str(contact.call_id),
         gateway_id=contact.gateway_id,
@@ -90,80 +87,58 @@ def place_agent_call(contact: Contact, reservation: Reservation, *, client: Swit
         ),
         agent_extension=reservation.agent_extension,
         domain=settings.EFSWITCH_IP,
+        ring_timeout=contact.campaign.ring_timeout,
     )
-    return _originate(contact, command, client=client, throttle=throttle, source=ContactStatus.DIALED)
+    return _originate(contact, command, client=client, throttle=throttle)
 
 
-def _originate(contact: Contact, command: ApiCommand, *, client: SwitchClient, throttle: Throttle, source: str) -> str:
+def _originate(contact: Contact, command: ApiCommand, *, client: SwitchClient, throttle: Throttle) -> str:
+    """Raises ``SwitchUnavailable`` (or anything unexpected) only while nothing of the call was sent."""
+    placement = placement_for(client.gateway_state(contact.gateway_id))
+    if placement is Placement.INVALID:
+        return _fail_unsent(contact, INVALID_GATEWAY, PlaceOutcome.GATEWAY_INVALID)
+    if placement is Placement.LATER:
+        return release_unsent(contact, reason=PlaceOutcome.GATEWAY_DOWN)
+    throttle.wait_for_slot()
+    client.ensure_alive()
+    if not _mark_sending(contact):
+        return PlaceOutcome.GONE
     call_id = str(contact.call_id)
     try:
-        state = client.gateway_state(contact.gateway_id)
-        if state is GatewayState.UP:
-            throttle.wait_for_slot()
-            client.bgapi(command, job_uuid=call_id)
-    except SwitchUnavailable as exc:
-        logger.warning("contact %s not dialed, the switch is down: %s", contact.id, exc)
-        return _record(contact, PlaceOutcome.SWITCH_DOWN, source)
-    if state is GatewayState.UNKNOWN:
-        return _record(contact, PlaceOutcome.GATEWAY_INVALID, source)
-    if state is GatewayState.DOWN:
-        return _record(contact, PlaceOutcome.GATEWAY_DOWN, source)
-    return _record(contact, PlaceOutcome.SENT, source)
+        client.bgapi(command, job_uuid=call_id)
+    except Exception:
+        # The command may have reached the switch: this call is never sent again.
+        logger.exception("contact %s: the originate may or may not have reached the switch", contact.id)
+        end_calls([CallEndReport(call_id, LOST_ORIGINATE, timezone.now())])
+        return PlaceOutcome.SWITCH_DOWN
+    return PlaceOutcome.SENT
 
 
 @transaction.atomic
-def _record(contact: Contact, outcome: str, source: str) -> str:
-    """Apply what happened at the switch, in one short transaction (compare-and-swap on the status).
-
-    The commit does not wait for the WAL flush: if the database crashed in that instant the
-    contact would fall back to "claimed, not confirmed sent", which ends as Stale and is never
-    redialed — so nothing unsafe is traded for not waiting on the disk once per call.
-    """
-    relaxed_commit()
+def _mark_sending(contact: Contact) -> bool:
+    """The compare-and-swap before sending, with the attempt's history row and record 0 in its transaction."""
     call_id, now = str(contact.call_id), timezone.now()
-    if outcome == PlaceOutcome.SENT:
-        if transitions.mark_sent(call_id, now=now):
-            call_attempt_changed.send(sender=None, contact_id=contact.id, call_id=call_id, change="dialed", at=now)
-        return outcome
-    if outcome == PlaceOutcome.GATEWAY_DOWN:
-        applied = transitions.back_to_pending(call_id, source=source, now=now)
-    else:
-        results = {PlaceOutcome.GATEWAY_INVALID: INVALID_GATEWAY, PlaceOutcome.NO_IVR: NO_IVR_NUMBER}
-        applied = transitions.to_failed(call_id, source=source, result=results.get(outcome, SWITCH_ERROR), now=now)
-    if applied and contact.agent_extension:
-        queue_end_chat(contact, reason=outcome)
-    return outcome if applied else PlaceOutcome.GONE
+    if not lifecycle.mark_sending(call_id, now=now):
+        return False
+    call_attempt_changed.send(sender=None, contact_id=contact.id, call_id=call_id, change="dialed", at=now)
+    return True
 
 
-def relaxed_commit() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
+@transaction.atomic
+def release_unsent(contact: Contact, *, reason: str) -> str:
+    """The claim placed no call: back to ``pending`` (no attempt), and a reserved agent is freed."""
+    if not lifecycle.release([str(contact.call_id)], now=timezone.now()):
+        return PlaceOutcome.GONE
+    queue_end_chat(contact, reason=reason)
+    return reason
 
 
-def end_chat_payload(
-    *, contact_id: str, call_id: str, campaign_contact_id: str, agent_extension: str, reason: str
-) -> dict[str, str]:
-    """The END_CHAT request of SPEC.md section 5."""
-    return {
-        "id": contact_id,
-        "call_id": call_id,
-        "campaign_contact_id": campaign_contact_id,
-        "agent_extension": agent_extension,
-        "reason": reason,
-    }
-
-
-def queue_end_chat(contact: Contact, *, reason: str) -> None:
-    """Ask the voice connector to END_CHAT so the reserved agent is freed."""
-    call_id = str(contact.call_id)
-    payload = end_chat_payload(
-        contact_id=contact.id,
-        call_id=call_id,
-        campaign_contact_id=contact.campaign_contact_id,
-        agent_extension=contact.agent_extension,
-        reason=reason,
-    )
-    queue_message(kind=MessageKind.END_CHAT, contact_id=contact.id, call_id=call_id, payload=payload)
+@transaction.atomic
+def _fail_unsent(contact: Contact, result: str, outcome: str) -> str:
+    if not lifecycle.fail_unsent(str(contact.call_id), result=result, now=timezone.now()):
+        return PlaceOutcome.GONE
+    queue_end_chat(contact, reason=outcome)
+    return outcome
 
 
 def request_agent(contact: Contact) -> str:
@@ -183,6 +158,5 @@ def request_agent(contact: Contact) -> str:
         voice_connector.post("agent-requests", payload)
     except voice_connector.VoiceConnectorError as exc:
         logger.warning("agent request for contact %s failed, back to pending: %s", contact.id, exc)
-        transitions.back_to_pending(str(contact.call_id), source=ContactStatus.AGENT_PENDING, now=timezone.now())
-        return PlaceOutcome.VOICE_CONNECTOR_DOWN
+        return release_unsent(contact, reason=PlaceOutcome.VOICE_CONNECTOR_DOWN)
     return PlaceOutcome.AGENT_REQUESTED

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import connection
 
+from campaigns import lifecycle
 from campaigns.choices import CampaignState, CampaignType, ContactStatus
 from dialer.planner import Allocation, CampaignQueue
 
@@ -37,25 +38,15 @@ CROSS JOIN LATERAL (
 WHERE c.state = %(running)s AND NOT c.waiting_for_records AND q.n > 0
 """
 
-# The picked ids are passed as an array so that the UPDATE finds its rows by primary key (a join
-# with the CTE makes the planner hash the whole contact table).
-_CLAIM = f"""
-WITH picked AS (
-    SELECT x.id FROM unnest(%(campaigns)s::varchar[], %(counts)s::int[]) AS p(campaign_id, n)
-    CROSS JOIN LATERAL (
-        SELECT x.id FROM campaigns_contact x
-        WHERE x.campaign_id = p.campaign_id AND {_ELIGIBLE}
-        ORDER BY {_DIALING_ORDER} LIMIT p.n
-        FOR UPDATE OF x SKIP LOCKED
-    ) x
-)
-UPDATE campaigns_contact c SET
-    status = CASE WHEN c.campaign_type = %(ivr)s THEN %(dialed)s ELSE %(agent_pending)s END,
-    call_id = gen_random_uuid(), claimed_at = %(now)s, dial_time = NULL, attempts = c.attempts + 1,
-    switch_name = %(switch)s, call_result = '', hangup_cause = '', agent_extension = '',
-    answered_at = NULL, ended_at = NULL, updated_at = %(now)s
-WHERE c.id = ANY(ARRAY(SELECT id FROM picked)) AND c.status = 'pending'
-RETURNING c.id, c.call_id, c.campaign_type, c.campaign_id, c.priority, c.received_time
+# Each campaign's planned contacts, locked in dialing order; contacts another scheduler holds are skipped.
+_PICK = f"""
+SELECT x.id FROM unnest(%(campaigns)s::varchar[], %(counts)s::int[]) AS p(campaign_id, n)
+CROSS JOIN LATERAL (
+    SELECT x.id FROM campaigns_contact x
+    WHERE x.campaign_id = p.campaign_id AND {_ELIGIBLE}
+    ORDER BY {_DIALING_ORDER} LIMIT p.n
+    FOR UPDATE OF x SKIP LOCKED
+) x
 """
 
 
@@ -78,21 +69,18 @@ def campaign_queues(*, now: datetime, cap: int) -> list[CampaignQueue]:
 
 
 def claim_contacts(allocations: list[Allocation], *, now: datetime, switch: str) -> list[Claim]:
-    """Move the planned contacts out of ``pending``, in dialing order. Call inside a transaction."""
+    """Lock the planned contacts and move them out of ``pending``, in dialing order. Call inside a transaction."""
     if not allocations:
         return []
     params: dict[str, Any] = {
         "campaigns": [a.campaign_id for a in allocations],
         "counts": [a.contacts for a in allocations],
         "now": now,
-        "switch": switch,
-        "ivr": CampaignType.IVR,
-        "dialed": ContactStatus.DIALED,
-        "agent_pending": ContactStatus.AGENT_PENDING,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM, params)
-        rows = cursor.fetchall()
+        cursor.execute(_PICK, params)
+        picked = [row[0] for row in cursor.fetchall()]
+    rows = lifecycle.claim(picked, now=now, switch=switch)
     position = {a.campaign_id: index for index, a in enumerate(allocations)}
     rows.sort(key=lambda r: (position[r[3]], -r[4], r[5], r[0]))
     return [Claim(contact_id, str(call_id), kind) for contact_id, call_id, kind, *_ in rows]

@@ -1,7 +1,11 @@
 """One scheduler cycle (SPEC.md section 5): count, plan, claim, then place the calls.
 
 ``try_dial_next_batch`` is the unit of work called by beat, by the refill after a
-call ends, and by tests. The claim commits before any command is sent.
+call ends, and by tests. The claim commits before any command is sent. A switch is
+dialed only while a listener of it is connected (its events would be lost
+otherwise) and its event socket answers. Whatever goes wrong while the claimed
+calls are placed, the claims not yet sent go back to ``pending``: an error never
+leaves a contact holding a slot undialed.
 """
 
 from __future__ import annotations
@@ -13,33 +17,38 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.choices import ContactStatus
+from campaigns import lifecycle
+from campaigns.choices import CampaignType
 from campaigns.models import Contact
-from dialer import transitions
-from dialer.calls import PlaceOutcome, place_ivr_call, request_agent
+from dialer import switch_state
+from dialer.calls import PlaceOutcome, place_agent_call, place_ivr_call, release_unsent, request_agent
 from dialer.claims import Claim, active_calls, campaign_queues, claim_contacts, lock_switch_for_claims
-from dialer.esl.client import SwitchClient, switch_client
+from dialer.esl.client import SwitchClient, SwitchUnavailable, switch_client
 from dialer.planner import CampaignQueue, plan
 from dialer.predial import Verdict, check_before_dialing
+from dialer.reservations import ReservedCall, take_reservations
 from dialer.results import EXPIRED
 from dialer.throttle import Throttle, configured_throttle
 
 logger = logging.getLogger(__name__)
 
 
-def free_slots(switch: str, throttle: Throttle) -> int:
-    """Call slots minus active calls, capped by what the throttle lets out before the next cycle."""
+def free_slots(switch: str, throttle: Throttle, *, reserved: int = 0) -> int:
+    """Call slots minus active calls, capped by what the throttle lets out before the next cycle.
+
+    ``reserved`` calls of this cycle (agents reserved, already holding their slots) go first.
+    """
     open_slots = settings.MAX_CONCURRENT_CALLS - active_calls(switch)
-    budget = throttle.free_within(max(settings.DIALER_POLL_INTERVAL, 1.0))
+    budget = throttle.free_within(max(settings.DIALER_POLL_INTERVAL, 1.0)) - reserved
     return max(0, min(open_slots, budget))
 
 
 @transaction.atomic
-def claim_next_batch(switch: str, throttle: Throttle) -> list[Claim]:
+def claim_next_batch(switch: str, throttle: Throttle, *, reserved: int = 0) -> list[Claim]:
     """Plan and claim under a per-switch lock; another cycle running now makes this one a no-op."""
     if not lock_switch_for_claims(switch):
         return []
-    slots = free_slots(switch, throttle)
+    slots = free_slots(switch, throttle, reserved=reserved)
     if slots == 0:
         return []
     now = timezone.now()
@@ -62,34 +71,72 @@ def queues_for(slots: int, *, now: datetime) -> list[CampaignQueue]:
 
 def expire_contacts() -> int:
     """Pending contacts whose window has closed leave ``pending`` (failed, result ``Expired``)."""
-    now = timezone.now()
-    return Contact.objects.filter(status=ContactStatus.PENDING, end_time__lte=now).update(
-        status=ContactStatus.FAILED, call_result=EXPIRED, ended_at=now, updated_at=now
-    )
+    return lifecycle.expire(now=timezone.now(), result=EXPIRED)
+
+
+def can_dial(client: SwitchClient) -> bool:
+    """Seed 003: nothing new is placed while the event socket is down or nobody listens to the switch."""
+    name = client.address.name
+    if not switch_state.listener_connected(name):
+        logger.info("no listener follows %s: not dialing", name)
+        return False
+    return client.is_available()
 
 
 def try_dial_next_batch(client: SwitchClient | None = None) -> int:
-    """Run one cycle; returns how many contacts were claimed."""
+    """Run one cycle; returns how many calls it placed or requested agents for (reserved calls included)."""
     client = client or switch_client()
     expire_contacts()
-    # Seed 003: while the event socket is down nothing new is claimed.
-    if not client.is_available():
+    if not can_dial(client):
         return 0
-    throttle = configured_throttle(client.address.name)
-    claims = claim_next_batch(client.address.name, throttle)
-    contacts = Contact.objects.in_bulk([c.contact_id for c in claims])
-    switch_down = False
-    for claim in claims:
-        contact = contacts[claim.contact_id]
-        if switch_down and not claim.is_agent:
-            # Never attempted: safe to dial later, unlike the one whose command was lost.
-            transitions.back_to_pending(claim.call_id, source=ContactStatus.DIALED, now=timezone.now())
-        elif check_before_dialing(contact) is not Verdict.ALLOWED:
-            continue
-        elif claim.is_agent:
-            request_agent(contact)
-        else:
-            switch_down = place_ivr_call(contact, client=client, throttle=throttle) == PlaceOutcome.SWITCH_DOWN
-    if claims:
-        logger.info("cycle claimed %d contacts on %s", len(claims), client.address.name)
-    return len(claims)
+    name = client.address.name
+    throttle = configured_throttle(name)
+    reserved = take_reservations(name, now=timezone.now())
+    claims = claim_next_batch(name, throttle, reserved=len(reserved))
+    place_all(reserved, claims, client=client, throttle=throttle)
+    if claims or reserved:
+        logger.info("cycle on %s: %d reserved agent calls, %d claims", name, len(reserved), len(claims))
+    return len(claims) + len(reserved)
+
+
+def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: SwitchClient, throttle: Throttle) -> None:
+    """Reserved agents' calls first (they hold agents), then IVR calls, then agent requests.
+
+    Agent requests go last so that a slow voice connector never delays a call of this cycle.
+    """
+    ids = [r.contact_id for r in reserved] + [c.contact_id for c in claims]
+    contacts = Contact.objects.select_related("campaign").in_bulk(ids)
+    steps: list[tuple[Contact, ReservedCall | None]] = [(contacts[r.contact_id], r) for r in reserved]
+    steps += [(contacts[c.contact_id], None) for c in claims if not c.is_agent]
+    steps += [(contacts[c.contact_id], None) for c in claims if c.is_agent]
+    for index, (contact, reservation) in enumerate(steps):
+        try:
+            outcome = _place(contact, reservation, client=client, throttle=throttle)
+        except Exception as exc:
+            _give_back([c for c, _ in steps[index:]])
+            if not isinstance(exc, SwitchUnavailable):
+                raise  # a defect: logged with its traceback by the task; nothing stays claimed
+            logger.warning(
+                "switch %s unavailable, %d claims put back: %s", client.address.name, len(steps) - index, exc
+            )
+            return
+        if outcome == PlaceOutcome.SWITCH_DOWN:
+            _give_back([c for c, _ in steps[index + 1 :]])
+            return
+
+
+def _place(contact: Contact, reservation: ReservedCall | None, *, client: SwitchClient, throttle: Throttle) -> str:
+    if reservation is not None:
+        contact.agent_extension = reservation.reservation.agent_extension
+        return place_agent_call(contact, reservation.reservation, client=client, throttle=throttle)
+    if check_before_dialing(contact) is not Verdict.ALLOWED:
+        return "not allowed"
+    if contact.campaign_type == CampaignType.AGENT:
+        return request_agent(contact)
+    return place_ivr_call(contact, client=client, throttle=throttle)
+
+
+def _give_back(contacts: list[Contact]) -> None:
+    """Claims never sent go back to ``pending``; the reserved agents among them are freed."""
+    for contact in contacts:
+        release_unsent(contact, reason="the call could not be placed now")

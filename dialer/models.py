@@ -43,3 +43,45 @@ class VoiceConnectorMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.contact_id}"
+
+
+class AgentReservation(models.Model):
+    """An agent the voice connector reserved for a contact, waiting for its switch's next cycle.
+
+    The callback only stores it, so the web never waits on a switch; the cycle takes it
+    (deleting the row, which no two cycles can both do) and places the call. One per call:
+    a second reservation for the same call is refused.
+    """
+
+    call_id = models.UUIDField(unique=True)
+    contact_id = models.CharField(max_length=40)
+    agent_extension = models.CharField(max_length=20)
+    service_identifier = models.CharField(max_length=40)
+    queue_name = models.CharField(max_length=20, blank=True)
+    queue_type = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"agent {self.agent_extension} for {self.contact_id}"
+
+
+class UnappliedEvent(models.Model):
+    """A switch event the listener could not apply, kept whole with its error for an operator to see.
+
+    A failing batch is applied again one event at a time; only the event that fails alone is kept
+    here, and the listener goes on with the next (one bad event must not stop every end behind it).
+    """
+
+    switch_name = models.CharField(max_length=60)
+    event_name = models.CharField(max_length=60, blank=True)
+    call_id = models.CharField(max_length=60, blank=True)
+    raw = models.TextField()
+    error = models.TextField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["-received_at"]
+        verbose_name = "unapplied switch event"
+
+    def __str__(self) -> str:
+        return f"{self.event_name} {self.call_id} ({self.error[:40]})"

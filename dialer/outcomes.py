@@ -1,4 +1,4 @@
-"""Applying what the switch reports: job results, answers and hangups (each applied once).
+"""Applying what the switch reports: job results, ringing, answers, bridges and hangups (each applied once).
 
 ``handle_event`` is the listener's unit of work: pure wiring from a parsed event
 to a service below, returning a word that tests and logs can read.
@@ -7,6 +7,7 @@ to a service below, returning a word that tests and logs can read.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -14,30 +15,34 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from campaigns import lifecycle
 from campaigns.choices import ContactStatus
 from campaigns.models import Contact
-from campaigns.signals import on_commit_once
-from dialer import transitions
-from dialer.calls import queue_end_chat
-from dialer.commit_hooks import request_cycle
+from dialer.calls import release_unsent
 from dialer.ends import CallEndReport, end_calls
+from dialer.esl.commands import UUID
 from dialer.esl.responses import JobResult, UnexpectedResponse, parse_job_result
 from dialer.esl.wire import Event
-from dialer.results import INVALID_GATEWAY, STALE, CallEnd, ResultCode, decide_call_end
+from dialer.models import AgentReservation
+from dialer.results import STALE, CallEnd, ResultCode, decide_call_end, not_placed, not_placed_end
+from dialer.signals import call_progressed
 
 logger = logging.getLogger(__name__)
-# A claim whose originate was never confirmed as sent (its worker died) is given up as Stale after
-# this long, or after STALE_CALL_TIMEOUT when that is shorter. It may have reached the switch, so it
-# is never sent again.
+# A claim whose originate was never stamped as sending (its worker died, or a reservation's cycle never came)
+# certainly never reached the switch: after this long it goes back to pending.
 UNSENT_CLAIM_TIMEOUT = timedelta(seconds=60)
+# Reservations nobody took (their contact was claimed again meanwhile) are dropped after this long.
+RESERVATION_RETENTION = timedelta(hours=1)
+# Events that time an attempt without ending it: ringing (180 / 183) and the agent's answer (the bridge).
+_PROGRESS = {"CHANNEL_PROGRESS": "ringing", "CHANNEL_PROGRESS_MEDIA": "ringing", "CHANNEL_BRIDGE": "agent_answered"}
 
 
 def apply_events(events: Sequence[Event]) -> list[str]:
     """Apply a batch of events in one transaction; returns what each did ("ended", "duplicate", ...).
 
     Call ends are collected and applied together (set-based SQL, one commit), which is what lets
-    one listener keep up with a busy switch. A database error rolls the whole batch back, and the
-    caller keeps all of it to retry.
+    one listener keep up with a busy switch. Any error rolls the whole batch back and is raised:
+    the caller keeps the events to retry, or applies them one by one to find the one that fails.
     """
     with transaction.atomic():
         outcomes: list[str] = []
@@ -65,7 +70,7 @@ def handle_event(event: Event) -> str:
 
 
 def reported_end(event: Event) -> CallEndReport | None:
-    """The end of a call this event reports: a hangup, or an originate that failed in the network."""
+    """The end of a call this event reports: a hangup, or an originate that failed or placed no call."""
     if event.name == "CHANNEL_HANGUP_COMPLETE" and _is_uuid(event.get("Unique-ID")):
         answered = event.variable("answer_epoch", "0") not in ("", "0")
         bridged = event.variable("bridge_epoch", "0") not in ("", "0") or bool(event.variable("last_bridge_to"))
@@ -75,23 +80,26 @@ def reported_end(event: Event) -> CallEndReport | None:
         end = decide_call_end(cause=cause, answered=answered, bridged=bridged, agent_call=agent_call)
         return CallEndReport(event.get("Unique-ID"), end, _event_time(event))
     result = _failed_originate(event)
-    if result is not None and result.value not in _GATEWAY_FAILURES:
+    if result is None:
+        return None
+    placement = not_placed(result.value)
+    if placement is not None:
+        end = not_placed_end(placement, result.value)
+    else:
         end = decide_call_end(cause=result.value, answered=False, bridged=False, agent_call=False)
-        return CallEndReport(event.get("Job-UUID"), end, _event_time(event))
-    return None
+    return CallEndReport(event.get("Job-UUID"), end, _event_time(event))
 
 
 def _apply_other(event: Event) -> str:
-    if event.name == "CHANNEL_ANSWER":
-        answered = transitions.mark_answered(event.get("Unique-ID"), at=_event_time(event))
+    call_id = event.get("Unique-ID")
+    if event.name == "CHANNEL_ANSWER" and _is_uuid(call_id):
+        answered = lifecycle.mark_answered(call_id, at=_event_time(event))
         return "answered" if answered else "ignored"
-    result = _failed_originate(event)
-    if result is not None:
-        return apply_gateway_failure(event.get("Job-UUID"), result.value)
+    if event.name in _PROGRESS and _is_uuid(call_id):
+        stage = _PROGRESS[event.name]
+        call_progressed.send(sender=None, call_id=call_id, stage=stage, at=_event_time(event))
+        return stage
     return "accepted" if event.name == "BACKGROUND_JOB" else "ignored"
-
-
-_GATEWAY_FAILURES = ("GATEWAY_DOWN", "INVALID_GATEWAY")
 
 
 def _failed_originate(event: Event) -> JobResult | None:
@@ -113,24 +121,8 @@ def _event_time(event: Event) -> datetime:
     return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC) if micros.isdigit() else timezone.now()
 
 
-def apply_gateway_failure(call_id: str, cause: str) -> str:
-    """GATEWAY_DOWN / INVALID_GATEWAY (reported only by the BACKGROUND_JOB: no channel events)."""
-    contact = Contact.objects.filter(call_id=call_id, status=ContactStatus.DIALED).first()
-    if contact is None:
-        return "duplicate"
-    now = timezone.now()
-    if cause == "GATEWAY_DOWN":
-        transitions.back_to_pending(call_id, source=ContactStatus.DIALED, now=now)
-    else:
-        transitions.to_failed(call_id, source=ContactStatus.DIALED, result=INVALID_GATEWAY, now=now)
-    if contact.agent_extension:
-        queue_end_chat(contact, reason=cause)
-    on_commit_once(request_cycle)
-    return cause.lower()
-
-
 def _is_uuid(value: str) -> bool:
-    return len(value) == 36 and value.count("-") == 4
+    return re.fullmatch(UUID, value) is not None
 
 
 def end_stale_calls(call_ids: Sequence[str]) -> int:
@@ -140,15 +132,22 @@ def end_stale_calls(call_ids: Sequence[str]) -> int:
 
 
 def sweep_stale_calls(now: datetime | None = None) -> dict[str, int]:
-    """Calls with no end after STALE_CALL_TIMEOUT, claims never sent, agent requests never answered."""
+    """Calls with no end after STALE_CALL_TIMEOUT; claims never sent; agent requests never answered."""
     now = now or timezone.now()
-    dialed = Contact.objects.filter(status=ContactStatus.DIALED)
-    stale = dialed.filter(dial_time__lt=now - timedelta(seconds=settings.STALE_CALL_TIMEOUT))
-    unsent_timeout = min(UNSENT_CLAIM_TIMEOUT, timedelta(seconds=settings.STALE_CALL_TIMEOUT))
-    unsent = dialed.filter(dial_time__isnull=True, claimed_at__lt=now - unsent_timeout)
-    ended = end_stale_calls([str(cid) for cid in stale.union(unsent).values_list("call_id", flat=True)])
+    stale = Contact.objects.filter(
+        status=ContactStatus.DIALED, dial_time__lt=now - timedelta(seconds=settings.STALE_CALL_TIMEOUT)
+    )
+    ended = end_stale_calls([str(cid) for cid in stale.values_list("call_id", flat=True)])
+    unsent = Contact.objects.filter(
+        status=ContactStatus.DIALED, dial_time__isnull=True, claimed_at__lt=now - UNSENT_CLAIM_TIMEOUT
+    )
     unanswered = Contact.objects.filter(
         status=ContactStatus.AGENT_PENDING,
         claimed_at__lt=now - timedelta(seconds=settings.AGENT_RESERVATION_TIMEOUT),
-    ).update(status=ContactStatus.PENDING, updated_at=now)
-    return {"stale": ended, "agent requests expired": unanswered}
+    )
+    released = {
+        kind: sum(release_unsent(contact, reason=kind) == kind for contact in contacts)
+        for kind, contacts in (("unsent claims released", unsent), ("agent requests expired", unanswered))
+    }
+    AgentReservation.objects.filter(created_at__lt=now - RESERVATION_RETENTION).delete()
+    return {"stale": ended, **released}

@@ -17,8 +17,8 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
+from campaigns import lifecycle
 from campaigns.models import Contact
-from dialer import transitions
 from dialer.signals import predial_race_check
 
 logger = logging.getLogger(__name__)
@@ -37,17 +37,17 @@ def check_before_dialing(contact: Contact) -> Verdict:
     """Validate a claimed contact; a verdict other than ALLOWED has already been applied to it."""
     if not settings.PREDIAL_VALIDATION_URL:
         return Verdict.ALLOWED
-    call_id, source, now = str(contact.call_id), contact.status, timezone.now()
+    call_id, now = str(contact.call_id), timezone.now()
     if any(unsaved for _, unsaved in predial_race_check.send(sender=None, contact_id=contact.id)):
         logger.warning("Predial check aborted due to race condition for phone %s", contact.customer_number)
         result = settings.VALIDATION_RACE_CONDITION_CALL_RESULT
-        transitions.to_failed(call_id, source=source, result=result, now=now)
+        lifecycle.fail_unsent(call_id, result=result, now=now)
         return Verdict.RACE
     verdict = _ask(contact)
     if verdict is Verdict.DENIED:
-        transitions.to_failed(call_id, source=source, result=DENIED_RESULT, now=now)
+        lifecycle.fail_unsent(call_id, result=DENIED_RESULT, now=now)
     elif verdict is Verdict.RETRY:
-        transitions.back_to_pending(call_id, source=source, now=now)
+        lifecycle.release([call_id], now=now)
     return verdict
 
 

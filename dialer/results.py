@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Final
+
+from campaigns.choices import ContactStatus
+from dialer.esl.responses import GatewayState
 
 
 class ResultCode(IntEnum):
@@ -66,6 +69,12 @@ class CallEnd:
     answered: bool
     # The customer hung up after answering, before the agent was bridged: the voice connector must END_CHAT.
     dropped_before_agent: bool = False
+    # The contact's status afterwards: ``ended``; ``failed`` or ``pending`` when the originate placed no call.
+    status: str = ContactStatus.ENDED
+    # False when no call was placed after all: the contact's attempt is given back.
+    attempted: bool = True
+    # A reserved agent waits for a call that will never reach it: the voice connector must END_CHAT.
+    frees_agent: bool = False
 
 
 def decide_call_end(*, cause: str, answered: bool, bridged: bool, agent_call: bool) -> CallEnd:
@@ -76,3 +85,53 @@ def decide_call_end(*, cause: str, answered: bool, bridged: bool, agent_call: bo
         return CallEnd(readable_result(cause), cause, ResultCode.ANSWER, answered=True)
     code = _UNANSWERED_CODES.get(cause, ResultCode.GENERAL_ERROR)
     return CallEnd(readable_result(cause), cause, code, answered=False)
+
+
+class Placement(StrEnum):
+    """What a gateway's state means for a claimed contact."""
+
+    DIAL = "dial"
+    # Not an attempt: dialable again later (gateway down, or its state cannot be read now).
+    LATER = "later"
+    # The switch has no such gateway: never dialed (``Invalid Gateway``).
+    INVALID = "invalid"
+
+
+# The BACKGROUND_JOB causes of an originate that placed no call, read as the gateway check would have:
+# GATEWAY_DOWN; CHAN_NOT_IMPLEMENTED while mod_sofia is unloaded (a shutdown or a reload); INVALID_GATEWAY.
+_NOT_PLACED: Final = {
+    "GATEWAY_DOWN": Placement.LATER,
+    "CHAN_NOT_IMPLEMENTED": Placement.LATER,
+    "INVALID_GATEWAY": Placement.INVALID,
+}
+
+
+def placement_for(state: GatewayState) -> Placement:
+    """Before sending: only an UP gateway is dialed."""
+    if state is GatewayState.UP:
+        return Placement.DIAL
+    return Placement.INVALID if state is GatewayState.UNKNOWN else Placement.LATER
+
+
+def not_placed(cause: str) -> Placement | None:
+    """After sending: the placement an originate's ``-ERR`` cause reveals, or None for a call that was placed."""
+    return _NOT_PLACED.get(cause)
+
+
+def not_placed_end(placement: Placement, cause: str) -> CallEnd:
+    """The end of a sent originate that placed no call: back to pending, or failed for an invalid gateway."""
+    if placement is Placement.INVALID:
+        return CallEnd(
+            INVALID_GATEWAY, cause, ResultCode.DIAL_ERROR, answered=False, status=ContactStatus.FAILED,
+            attempted=False, frees_agent=True,
+        )  # fmt: skip
+    return CallEnd(
+        readable_result(cause), cause, ResultCode.ALL_TRUNKS_BUSY, answered=False, status=ContactStatus.PENDING,
+        attempted=False, frees_agent=True,
+    )  # fmt: skip
+
+
+# The originate may have reached the switch but its sender lost the connection: never sent again.
+LOST_ORIGINATE: Final = CallEnd(
+    SWITCH_ERROR, "", ResultCode.SWITCH_ERROR, answered=False, status=ContactStatus.FAILED, frees_agent=True
+)

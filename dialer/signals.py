@@ -20,3 +20,6 @@ predial_race_check = Signal()
 # Sent when the dialer status is read. kwargs: campaign_ids. A receiver answers {campaign_id: {...}} with
 # what it knows of those campaigns (reporting: their statistics), merged into each campaign's entry.
 status_requested = Signal()
+# Sent inside the listener's transaction when a call rings (CHANNEL_PROGRESS / _MEDIA) or reaches its agent
+# (CHANNEL_BRIDGE). kwargs: call_id, stage ("ringing" or "agent_answered"), at (datetime); the first report counts.
+call_progressed = Signal()

@@ -9,7 +9,9 @@ from django.db.models import Count
 
 from campaigns.choices import ACTIVE_STATUSES, ContactStatus
 from campaigns.models import Campaign, Contact
-from dialer.esl.client import switch_client
+from dialer import switch_state
+from dialer.esl.client import SwitchAddress, configured_switch
+from dialer.esl.probe import probe_event_socket
 from dialer.signals import status_requested
 
 
@@ -27,6 +29,34 @@ def contact_counts_by_campaign() -> dict[str, dict[str, int]]:
     return counts
 
 
+def switch_health(address: SwitchAddress) -> dict[str, Any]:
+    """What is known of a switch now, without waiting on it.
+
+    Read from what its listener and the workers last saw (with its age). Only when nothing fresh is
+    known is the event socket asked, with a one-second deadline; the answer is shared like the rest.
+    """
+    name = address.name
+    listening = switch_state.listener_connected(name)
+    seen = switch_state.last_seen(name)
+    if not listening and (seen is None or seen.age > switch_state.FRESH_SECONDS):
+        try:
+            probe_event_socket(address.host, address.port, address.password)
+        except OSError as exc:
+            switch_state.note(name, ok=False, error=f"{exc.__class__.__name__}: {exc}")
+        else:
+            switch_state.note(name, ok=True)
+        seen = switch_state.last_seen(name)
+    return {
+        "name": name,
+        "host": address.host,
+        "port": address.port,
+        "connected": listening or (seen is not None and seen.ok),
+        "listener_connected": listening,
+        "seen_seconds_ago": None if seen is None else round(seen.age, 1),
+        "error": "" if seen is None or seen.ok else seen.error,
+    }
+
+
 def dialer_status() -> dict[str, Any]:
     active = active_call_count()
     counts = contact_counts_by_campaign()
@@ -40,12 +70,7 @@ def dialer_status() -> dict[str, Any]:
         "active_calls": active,
         "free_slots": max(0, settings.MAX_CONCURRENT_CALLS - active),
         "calls_per_second": settings.DIALER_CALLS_PER_SECOND,
-        "switch": {
-            "mode": settings.DIALER_SWITCH,
-            "host": settings.ESL_HOST,
-            "port": settings.ESL_PORT,
-            "connected": switch_client().answers(),
-        },
+        "switch": {"mode": settings.DIALER_SWITCH, **switch_health(configured_switch())},
         "campaigns": [
             {
                 "campaign_id": campaign.campaign_id,

@@ -9,7 +9,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
-from dialer.esl.client import switch_client
+from dialer.esl.client import configured_switch
+from dialer.status import switch_health
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -31,8 +32,10 @@ def _broker() -> None:
 
 
 def _switch() -> None:
-    if not switch_client().answers():
-        raise ConnectionError(f"event socket {settings.ESL_HOST}:{settings.ESL_PORT} unreachable")
+    """From what the listener and workers last saw; the switch itself is asked only with a 1 s deadline."""
+    health = switch_health(configured_switch())
+    if not health["connected"]:
+        raise ConnectionError(f"event socket {health['name']} unreachable: {health['error']}")
 
 
 CHECKS: dict[str, Callable[[], None]] = {"database": _database, "broker": _broker, "switch": _switch}

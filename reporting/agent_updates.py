@@ -13,6 +13,7 @@ import logging
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from campaigns import lifecycle
 from campaigns.choices import ContactStatus
 from campaigns.models import Contact
 from reporting.models import AgentHistory, AgentUpdate, AgentUpdateState, CallHistory
@@ -91,9 +92,7 @@ def _schedule_callback(update: AgentUpdate, contact: Contact) -> None:
         raise Rejected(
             f"callback {callback.isoformat()} is after the contact's end_time {contact.end_time.isoformat()}"
         )
-    Contact.objects.filter(pk=contact.pk, status=contact.status).update(
-        status=ContactStatus.PENDING, start_time=callback, call_result="", updated_at=timezone.now()
-    )
+    lifecycle.call_back(contact.pk, source=contact.status, at=callback, now=timezone.now())
 
 
 def apply_queued(limit: int = 200) -> int:

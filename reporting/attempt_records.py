@@ -34,7 +34,7 @@ _FACTS = """
 SELECT h.call_id, h.attempt_guid, h.contact_id, h.campaign_id, h.customer_number, c.campaign_contact_id,
     h.contact_list, g.name, g.id, coalesce(nullif(c.queue_name, ''), g.queue_name),
     coalesce(nullif(c.dialing_mode, ''), g.dialing_mode), coalesce(nullif(g.tenant_name, ''), %s), c.claimed_at,
-    h.dialing_at, h.answered_at, h.released_at, h.call_result_code
+    h.dialing_at, h.answered_at, h.released_at, h.call_result_code, h.ringing_at, h.agent_answered_at
 FROM reporting_callhistory h
 JOIN campaigns_contact c ON c.id = h.contact_id
 JOIN campaigns_campaign g ON g.campaign_id = h.campaign_id

@@ -47,6 +47,8 @@ class AttemptFacts:
     answered_at: datetime | None = None
     released_at: datetime | None = None
     result_code: int | None = None
+    ringing_at: datetime | None = None
+    agent_answered_at: datetime | None = None
 
 
 def build_attempt_record(facts: AttemptFacts, *, sequence: int) -> dict[str, Any]:
@@ -73,7 +75,9 @@ def build_attempt_record(facts: AttemptFacts, *, sequence: int) -> dict[str, Any
     if sequence == 1:
         record |= {
             "GSW_CALL_RESULT": facts.result_code,
+            "GSW_RINGING": gsw_time(facts.ringing_at),
             "GSW_ANSWERED": gsw_time(facts.answered_at),
+            "GSW_AGENT_ANSWERED": gsw_time(facts.agent_answered_at),
             "GSW_RELEASED": gsw_time(facts.released_at),
             "GSW_COMPLETE_PROCESSING": gsw_time(facts.released_at),
         }

@@ -15,7 +15,13 @@ from django.db import connection
 from django.dispatch import receiver
 
 from campaigns.signals import campaign_changed
-from dialer.signals import call_attempt_changed, call_attempts_ended, predial_race_check, status_requested
+from dialer.signals import (
+    call_attempt_changed,
+    call_attempts_ended,
+    call_progressed,
+    predial_race_check,
+    status_requested,
+)
 from reporting.attempt_records import queue_attempt_records
 from reporting.models import AttemptRecord
 from reporting.stats import campaign_statistics
@@ -64,6 +70,22 @@ def close_call_history(sender: object, *, ends: list[dict[str, Any]], **_: Any) 
     with connection.cursor() as cursor:
         cursor.execute(_CLOSE, [[end[column] for end in ends] for column in columns])
     queue_attempt_records([end["call_id"] for end in ends], sequences=(0, 1))
+
+
+# The first report of each stage counts (CHANNEL_PROGRESS and then CHANNEL_PROGRESS_MEDIA both mean ringing).
+_PROGRESSED = {
+    "ringing": "UPDATE reporting_callhistory SET ringing_at = %s WHERE call_id = %s AND ringing_at IS NULL",
+    "agent_answered": (
+        "UPDATE reporting_callhistory SET agent_answered_at = %s WHERE call_id = %s AND agent_answered_at IS NULL"
+    ),
+}
+
+
+@receiver(call_progressed, dispatch_uid="reporting.call_history_progressed")
+def time_call_history(sender: object, *, call_id: str, stage: str, at: datetime, **_: Any) -> None:
+    """GSW_RINGING and GSW_AGENT_ANSWERED of the attempt: when its call rang, and when the agent was bridged."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PROGRESSED[stage], [at, call_id])
 
 
 @receiver(campaign_changed, dispatch_uid="reporting.status_notification")

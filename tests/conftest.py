@@ -87,6 +87,7 @@ from django.db import connection, connections  # noqa: E402
 
 from campaigns.intake import receive_contacts  # noqa: E402
 from campaigns.validation import ContactInput, validate_contact  # noqa: E402
+from dialer import switch_state  # noqa: E402
 from dialer.esl.client import configured_switch  # noqa: E402
 from dialer.listener import EventListener  # noqa: E402
 from dialer.simulators.scenario import Scenario  # noqa: E402
@@ -110,7 +111,8 @@ def quick_scenario(**overrides: Any) -> Scenario:
 
 
 @pytest.fixture
-def switch(settings):
+def bare_switch(settings):
+    """The switch simulator alone: nothing follows its events, so nothing is dialed on it."""
     harness = SwitchHarness(quick_scenario()).start()
     settings.ESL_HOST, settings.ESL_PORT, settings.ESL_PASSWORD = "127.0.0.1", harness.port, "ClueCon"
     settings.DIALER_CALLS_PER_SECOND = 1000.0
@@ -119,6 +121,20 @@ def switch(settings):
     settings.EFSWITCH_IP = "10.0.0.5"
     yield harness
     harness.close()
+
+
+@pytest.fixture
+def switch(bare_switch, transactional_db):
+    """The switch simulator followed by the production listener, as a switch is dialed in production."""
+    with running_listener() as running:
+        wait_for_listener()
+        bare_switch.listener = running
+        yield bare_switch
+
+
+def wait_for_listener(timeout: float = 10.0) -> None:
+    name = configured_switch().name
+    wait_until(lambda: switch_state.listener_connected(name), timeout=timeout, what=f"a listener of {name}")
 
 
 @pytest.fixture
@@ -151,9 +167,8 @@ def running_listener(**options: Any) -> Iterator[EventListener]:
 
 
 @pytest.fixture
-def listener(switch, transactional_db):
-    with running_listener() as running:
-        yield running
+def listener(switch):
+    return switch.listener
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

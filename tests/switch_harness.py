@@ -6,10 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dialer.listener import EventListener
 from dialer.simulators.threaded import ThreadedSwitch
 
 
 class SwitchHarness(ThreadedSwitch):
+    # The listener following this switch, when a test runs one.
+    listener: EventListener | None = None
+
     def hang_up(self, call_id: str) -> str:
         return str(self.run(self.switch.api("uuid_kill", call_id)))
 

@@ -28,7 +28,7 @@ def test_an_ivr_contact_is_dialed_with_the_seed_command_and_ended_by_its_hangup(
     [sent] = switch.switch.originates
     assert sent["args"] == (
         "{session_in_hangup_hook=true,domain_name=10.0.0.5,record_session=true,origination_caller_id_name=7100,"
-        f"origination_caller_id_number=7100,call_direction=outbound,origination_uuid={contact.call_id}}}"
+        f"origination_caller_id_number=7100,call_direction=outbound,origination_uuid={contact.call_id},originate_timeout=25}}"
         f"sofia/gateway/gw1/{contact.customer_number} 7100 XML 10.0.0.5"
     )
     wait_until(lambda: Contact.objects.get(pk=contact_id).status == "ended", what="the hangup to be applied")

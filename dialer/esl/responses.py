@@ -9,7 +9,10 @@ from enum import StrEnum
 class GatewayState(StrEnum):
     UP = "up"
     DOWN = "down"
+    # The switch does not have this gateway: the contact can never be dialed through it.
     UNKNOWN = "unknown"
+    # The switch could not say now (mod_sofia unloaded during a shutdown or reload): try again later.
+    UNAVAILABLE = "unavailable"
 
 
 class UnexpectedResponse(ValueError):
@@ -17,10 +20,15 @@ class UnexpectedResponse(ValueError):
 
 
 def parse_gateway_status(body: str) -> GatewayState:
-    """``sofia status gateway <name>``: ``Invalid Gateway!`` or a table whose ``Status`` is UP or DOWN."""
+    """``sofia status gateway <name>``: ``Invalid Gateway!`` or a table whose ``Status`` is UP or DOWN.
+
+    ``-ERR …`` (``-ERR sofia Command not found!`` while mod_sofia is unloaded) says nothing of the gateway.
+    """
     text = body.strip()
     if text.startswith("Invalid Gateway"):
         return GatewayState.UNKNOWN
+    if text.startswith("-ERR"):
+        return GatewayState.UNAVAILABLE
     for line in text.splitlines():
         label, _, value = line.partition("\t")
         if label.strip() == "Status":

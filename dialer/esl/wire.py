@@ -32,6 +32,8 @@ class Event:
     headers: Mapping[str, str]
     body: str = ""
     all_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # The text as received, kept for an event that cannot be applied.
+    raw: str = field(default="", repr=False)
 
     @property
     def name(self) -> str:
@@ -59,7 +61,7 @@ def parse_event(text: str) -> Event:
         headers.setdefault(name, decoded)
     length = headers.get("Content-Length")
     body = rest.encode()[: int(length)].decode(errors="replace") if length else ""
-    return Event(headers=headers, body=body, all_headers=tuple(pairs))
+    return Event(headers=headers, body=body, all_headers=tuple(pairs), raw=text)
 
 
 def serialize_event(headers: Iterable[tuple[str, str]], body: str = "") -> str:

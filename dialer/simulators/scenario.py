@@ -22,7 +22,15 @@ class Scenario:
     busy_ratio: float = 0.15
     ring_seconds: tuple[float, float] = (0.5, 2.0)
     talk_seconds: tuple[float, float] = (2.0, 6.0)
+    # A customer who never answers rings until originate_timeout, or this long if shorter (the network gives up).
     no_answer_seconds: float = 3.0
+    # A 486 from a near peer: FreeSWITCH reported its hangup about 5 ms after the originate.
+    busy_seconds: tuple[float, float] = (0.005, 0.005)
+    # From the originate to the 180 Ringing (CHANNEL_PROGRESS).
+    progress_seconds: float = 0.005
+    # False while mod_sofia is unloaded (a shutdown or a reload): `sofia` is an unknown command and every
+    # originate fails with CHAN_NOT_IMPLEMENTED.
+    sofia_loaded: bool = True
     bridge_seconds: tuple[float, float] = (0.1, 0.5)
     drop_before_agent_ratio: float = 0.05
     gateways_down: set[str] = field(default_factory=set)

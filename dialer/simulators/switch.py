@@ -52,6 +52,12 @@ class SimulatedSwitch:
     async def api(self, command: str, args: str) -> str:
         if command == "originate":
             return await self.originate(args)
+        if command in ("load", "unload") and args.strip() == "mod_sofia":
+            self.scenario.sofia_loaded = command == "load"
+            return f"+OK module {command}ed\n"
+        if command == "sofia" and not self.scenario.sofia_loaded:
+            # FreeSWITCH 1.10.12 during `fsctl shutdown` or a reload: mod_sofia is gone, the socket is not.
+            return "-ERR sofia Command not found!\n"
         if command == "sofia" and args.startswith("status gateway "):
             return self.gateway_status(args.removeprefix("status gateway ").strip())
         if command == "uuid_exists":
@@ -82,6 +88,8 @@ class SimulatedSwitch:
             return "-ERR INVALID_URL\n"
         call_id = request.variables.get("origination_uuid") or str(uuid.uuid4())
         self._record(call_id, request, args)
+        if not self.scenario.sofia_loaded:
+            return "-ERR CHAN_NOT_IMPLEMENTED\n"  # no "sofia" channel type: no leg is created
         state = self.scenario.gateway_state(request.gateway)
         if state != "up":
             return "-ERR INVALID_GATEWAY\n" if state == "unknown" else "-ERR GATEWAY_DOWN\n"
@@ -89,13 +97,21 @@ class SimulatedSwitch:
         self.channels[call_id] = channel
         self._calls_since_start += 1
         outcome = self.scenario.outcome()
-        if outcome is not Outcome.ANSWER:
-            cause = "USER_BUSY" if outcome is Outcome.BUSY else "NO_ANSWER"
-            wait = self.scenario.between(self.scenario.ring_seconds) if cause == "USER_BUSY" else None
-            await self._wait(channel, wait if wait is not None else self.scenario.no_answer_seconds)
+        if outcome is Outcome.BUSY:  # a 486 answers the INVITE at once: no ringing
+            await self._wait(channel, self.scenario.between(self.scenario.busy_seconds))
+            self._hangup(channel, "USER_BUSY")
+            return "-ERR USER_BUSY\n"
+        await self._wait(channel, self.scenario.progress_seconds)
+        self.emit("CHANNEL_PROGRESS", channel, answer_state="ringing")
+        # FreeSWITCH gives up after originate_timeout (60 s when the originate sets none).
+        timeout = float(request.variables.get("originate_timeout") or 60)
+        rings = self.scenario.between(self.scenario.ring_seconds) if outcome is Outcome.ANSWER else None
+        if rings is None or rings >= timeout:
+            await self._wait(channel, min(timeout, self.scenario.no_answer_seconds))
+            cause = "ORIGINATOR_CANCEL" if channel.hangup_requested.is_set() else "NO_ANSWER"
             self._hangup(channel, cause)
             return f"-ERR {cause}\n"
-        await self._wait(channel, self.scenario.between(self.scenario.ring_seconds))
+        await self._wait(channel, rings)
         if channel.hangup_requested.is_set():
             self._hangup(channel, "ORIGINATOR_CANCEL")
             return "-ERR ORIGINATOR_CANCEL\n"
@@ -114,6 +130,7 @@ class SimulatedSwitch:
             await self._wait(channel, self.scenario.between(self.scenario.bridge_seconds))
             if not channel.hangup_requested.is_set():
                 channel.bridged = time.time()
+                self.emit("CHANNEL_BRIDGE", channel, other_leg=str(uuid.uuid4()))
         await self._wait(channel, self.scenario.between(self.scenario.talk_seconds))
         requested = channel.hangup_requested.is_set()
         self._hangup(channel, "NORMAL_CLEARING", disposition="send_bye" if requested else "recv_bye")
@@ -209,11 +226,12 @@ class SimulatedSwitch:
         headers = [
             ("Hangup-Cause", cause),
             ("Channel-State", "CS_REPORTING" if hangup else "CS_EXECUTE"),
-            ("Channel-Call-State", "HANGUP" if hangup else "ACTIVE"),
+            ("Channel-Call-State", "HANGUP" if hangup else "RINGING" if name == "CHANNEL_PROGRESS" else "ACTIVE"),
             ("Channel-Name", f"sofia/external/{request.number}"),
             ("Unique-ID", channel.uuid),
             ("Call-Direction", "outbound"),
-            ("Answer-State", "hangup" if hangup else "answered"),
+            ("Answer-State", "hangup" if hangup else extra.get("answer_state", "answered")),
+            ("Other-Leg-Unique-ID", extra.get("other_leg", "")),
             ("Caller-Destination-Number", request.number),
             ("Caller-Channel-Created-Time", str(int(channel.created * 1_000_000))),
             ("Caller-Channel-Answered-Time", micros["a"]),

@@ -1,0 +1,242 @@
+"""The contact's state machine: the table of what may follow what, and every write of a contact's status.
+
+Nothing else in the code base changes ``Contact.status``. Each function is one
+conditional UPDATE from the statuses its move allows, inside the caller's
+transaction, and returns what it changed: a late, repeated or concurrent report
+can never move a contact twice, and a move the table does not list cannot be
+written at all.
+
+Two facts of a claimed contact gate the moves of the call path: ``dial_time``
+is stamped by ``mark_sending`` (a compare-and-swap, committed before the
+originate leaves), so a ``dialed`` contact without it was certainly never sent
+and may be released; one with it may have reached the switch and only its end
+(``finish``) moves it on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+
+from django.db import connection
+
+from campaigns.choices import HOLDING_STATES, CampaignType
+from campaigns.choices import ContactStatus as S
+from campaigns.models import Contact
+
+
+class Move(StrEnum):
+    CLAIM = "claim"
+    RESERVE = "reserve"
+    RELEASE = "release"
+    FAIL = "fail"
+    FINISH = "finish"
+    EXPIRE = "expire"
+    HOLD = "hold"
+    RESUME = "resume"
+    CALL_BACK = "call back"
+
+
+# Move → (statuses it leaves, statuses it reaches). RELEASE and FAIL leave ``dialed`` only while
+# ``dial_time`` is empty (never sent); FINISH only leaves a sent call.
+TRANSITIONS: Final[dict[Move, tuple[frozenset[str], frozenset[str]]]] = {
+    Move.CLAIM: (frozenset({S.PENDING}), frozenset({S.DIALED, S.AGENT_PENDING})),
+    Move.RESERVE: (frozenset({S.AGENT_PENDING}), frozenset({S.DIALED})),
+    Move.RELEASE: (frozenset({S.AGENT_PENDING, S.DIALED}), frozenset({S.PENDING, S.STOPPED})),
+    Move.FAIL: (frozenset({S.AGENT_PENDING, S.DIALED}), frozenset({S.FAILED})),
+    Move.FINISH: (frozenset({S.DIALED}), frozenset({S.ENDED, S.FAILED, S.PENDING, S.STOPPED})),
+    Move.EXPIRE: (frozenset({S.PENDING}), frozenset({S.FAILED})),
+    Move.HOLD: (frozenset({S.PENDING}), frozenset({S.STOPPED})),
+    Move.RESUME: (frozenset({S.STOPPED}), frozenset({S.PENDING})),
+    Move.CALL_BACK: (frozenset({S.ENDED, S.FAILED}), frozenset({S.PENDING})),
+}
+
+
+def allowed(source: str, target: str) -> bool:
+    """Whether any move takes a contact from ``source`` to ``target``."""
+    return any(source in sources and target in targets for sources, targets in TRANSITIONS.values())
+
+
+def _sql_in(move: Move, side: int) -> str:
+    return "(" + ", ".join(f"'{status}'" for status in sorted(TRANSITIONS[move][side])) + ")"
+
+
+# A contact put back (not an attempt) waits as ``stopped`` when its campaign was stopped meanwhile.
+# The campaign row is share-locked so that a concurrent stop either sees this contact pending or
+# has already committed its state.
+_RELEASED = (
+    f"CASE WHEN (SELECT state FROM campaigns_campaign WHERE campaign_id = c.campaign_id FOR SHARE) "
+    f"IN ({', '.join(repr(str(s)) for s in HOLDING_STATES)}) THEN '{S.STOPPED}' ELSE '{S.PENDING}' END"
+)
+_UNSENT = f"(c.status = '{S.AGENT_PENDING}' OR (c.status = '{S.DIALED}' AND c.dial_time IS NULL))"
+
+_CLAIM = f"""
+UPDATE campaigns_contact c SET
+    status = CASE WHEN c.campaign_type = %(ivr)s THEN '{S.DIALED}' ELSE '{S.AGENT_PENDING}' END,
+    call_id = gen_random_uuid(), claimed_at = %(now)s, dial_time = NULL, switch_name = %(switch)s,
+    call_result = '', hangup_cause = '', agent_extension = '', answered_at = NULL, ended_at = NULL,
+    updated_at = %(now)s
+WHERE c.id = ANY(%(ids)s) AND c.status IN {_sql_in(Move.CLAIM, 0)}
+RETURNING c.id, c.call_id, c.campaign_type, c.campaign_id, c.priority, c.received_time
+"""
+
+
+def claim(ids: Sequence[str], *, now: datetime, switch: str) -> list[tuple[Any, ...]]:
+    """Move contacts the caller has locked out of ``pending``, each with a fresh call id.
+
+    Returns ``(id, call_id, campaign_type, campaign_id, priority, received_time)`` per claimed contact.
+    """
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM, {"ids": list(ids), "now": now, "switch": switch, "ivr": CampaignType.IVR})
+        return list(cursor.fetchall())
+
+
+def reserve(call_id: str, *, agent_extension: str, now: datetime) -> bool:
+    """The agent is reserved: the call may be placed. The unsent-claim clock restarts now."""
+    return (
+        Contact.objects.filter(call_id=call_id, status__in=TRANSITIONS[Move.RESERVE][0]).update(
+            status=S.DIALED, agent_extension=agent_extension, claimed_at=now, updated_at=now
+        )
+        == 1
+    )
+
+
+def mark_sending(call_id: str, *, now: datetime) -> bool:
+    """The compare-and-swap right before the originate leaves: its dial time, and one more attempt.
+
+    Committed before the command is written, so no end reported by the switch can precede it, and
+    the unsent-claim sweep (which needs ``dial_time`` empty) can no longer take this contact. False:
+    the contact is no longer this claim's (swept, released), and the call must not be sent. Plain
+    SQL: this runs once per call, where the ORM's statement compilation costs more than the update.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_contact SET dial_time = %s, attempts = attempts + 1, updated_at = %s "
+            "WHERE call_id = %s AND status = %s AND dial_time IS NULL",
+            [now, now, call_id, S.DIALED],
+        )
+        return bool(cursor.rowcount == 1)
+
+
+def release(call_ids: Sequence[str], *, now: datetime) -> int:
+    """Claims that placed no call go back to ``pending`` (``stopped`` in a stopped campaign): no attempt."""
+    if not call_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE campaigns_contact c SET status = {_RELEASED}, updated_at = %s "
+            f"WHERE c.call_id = ANY(%s::uuid[]) AND {_UNSENT}",
+            [now, list(call_ids)],
+        )
+        return int(cursor.rowcount)
+
+
+def fail_unsent(call_id: str, *, result: str, now: datetime) -> bool:
+    """A claim that will never become a call (invalid gateway, no IVR number, refused by validation)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE campaigns_contact c SET status = '{S.FAILED}', call_result = %s, ended_at = %s, updated_at = %s "
+            f"WHERE c.call_id = %s AND {_UNSENT}",
+            [result, now, now, call_id],
+        )
+        return bool(cursor.rowcount == 1)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """How one sent call ended for its contact: the status it reaches and its result."""
+
+    call_id: str
+    status: str
+    call_result: str
+    hangup_cause: str
+    at: datetime
+    # False when the originate placed no call after all (-ERR GATEWAY_DOWN): the attempt is given back.
+    attempted: bool = True
+
+
+FINISHED_COLUMNS: Final = (
+    "id", "call_id", "campaign_id", "campaign_contact_id", "dial_time", "answered_at", "agent_extension", "status",
+)  # fmt: skip
+_FINISH = f"""
+UPDATE campaigns_contact c SET
+    status = CASE WHEN v.status = '{S.PENDING}' THEN {_RELEASED} ELSE v.status END,
+    call_result = v.result, hangup_cause = v.cause, ended_at = v.at, updated_at = v.at,
+    attempts = c.attempts - CASE WHEN v.attempted THEN 0 ELSE 1 END
+FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::bool[])
+    AS v(call_id, status, result, cause, at, attempted)
+WHERE c.call_id = v.call_id AND c.status IN {_sql_in(Move.FINISH, 0)}
+RETURNING {", ".join("c." + column for column in FINISHED_COLUMNS)}
+"""
+
+
+def finish(ends: Sequence[Finish]) -> list[dict[str, Any]]:
+    """End sent calls, many at a time; returns the rows (``FINISHED_COLUMNS``) this call moved.
+
+    One statement for a batch: the listener applies ends as fast as a busy switch reports them.
+    """
+    targets = TRANSITIONS[Move.FINISH][1]
+    by_call = {end.call_id: end for end in ends if end.status in targets}
+    if not by_call:
+        return []
+    values = list(by_call.values())
+    params: list[Any] = [
+        list(by_call),
+        [e.status for e in values],
+        [e.call_result for e in values],
+        [e.hangup_cause for e in values],
+        [e.at for e in values],
+        [e.attempted for e in values],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_FINISH, params)
+        rows = [dict(zip(FINISHED_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["call_id"] = str(row["call_id"])
+    return rows
+
+
+def mark_answered(call_id: str, *, at: datetime) -> bool:
+    """The customer answered (CHANNEL_ANSWER); the first report counts."""
+    changed = Contact.objects.filter(call_id=call_id, status=S.DIALED, answered_at__isnull=True).update(
+        answered_at=at, updated_at=at
+    )
+    return changed == 1
+
+
+def expire(*, now: datetime, result: str) -> int:
+    """Pending contacts whose window has closed will not be dialed: ``failed`` with ``result``."""
+    return Contact.objects.filter(status__in=TRANSITIONS[Move.EXPIRE][0], end_time__lte=now).update(
+        status=S.FAILED, call_result=result, ended_at=now, updated_at=now
+    )
+
+
+def hold_campaign(campaign_id: str) -> int:
+    """A campaign stops or unloads: its pending contacts wait as ``stopped``."""
+    return Contact.objects.filter(campaign_id=campaign_id, status__in=TRANSITIONS[Move.HOLD][0]).update(
+        status=S.STOPPED
+    )
+
+
+def resume_campaign(campaign_id: str) -> int:
+    """A campaign starts: its stopped contacts are pending again."""
+    return Contact.objects.filter(campaign_id=campaign_id, status__in=TRANSITIONS[Move.RESUME][0]).update(
+        status=S.PENDING
+    )
+
+
+def call_back(contact_id: str, *, source: str, at: datetime, now: datetime) -> bool:
+    """An agent asked to call again at ``at``: the ended contact is pending again from then."""
+    if source not in TRANSITIONS[Move.CALL_BACK][0]:
+        return False
+    return (
+        Contact.objects.filter(pk=contact_id, status=source).update(
+            status=S.PENDING, start_time=at, call_result="", updated_at=now
+        )
+        == 1
+    )
