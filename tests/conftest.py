@@ -60,6 +60,12 @@ def manager(client_for: Callable[[str], APIClient]) -> APIClient:
     return client_for(ApiRole.CAMPAIGN_MANAGER)
 
 
+@pytest.fixture
+def vc_api(client_for: Callable[..., APIClient]) -> APIClient:
+    """The voice connector's credentials (it sends them as a Bearer token)."""
+    return client_for(ApiRole.VOICE_CONNECTOR, "Bearer")
+
+
 def contact_payload(campaign_id: str = "c1", **overrides: Any) -> dict[str, Any]:
     """One valid contact as JSON, with ``overrides`` applied (None removes a field)."""
     base: dict[str, Any] = next(sample_contacts(1, campaign_id=campaign_id, start=NOW - timedelta(hours=1)))
@@ -88,7 +94,7 @@ from django.db import connection, connections  # noqa: E402
 from campaigns.intake import receive_contacts  # noqa: E402
 from campaigns.validation import ContactInput, validate_contact  # noqa: E402
 from dialer import switch_state  # noqa: E402
-from dialer.esl.client import configured_switch  # noqa: E402
+from dialer.esl.client import SwitchAddress, configured_switch  # noqa: E402
 from dialer.listener import EventListener  # noqa: E402
 from dialer.simulators.scenario import Scenario  # noqa: E402
 from outbound.celery import app as celery_app  # noqa: E402
@@ -146,10 +152,10 @@ def voice_connector(settings):
 
 
 @contextmanager
-def running_listener(**options: Any) -> Iterator[EventListener]:
-    """The production EventListener on its own thread, listening to the configured switch."""
+def running_listener(address: SwitchAddress | None = None, **options: Any) -> Iterator[EventListener]:
+    """The production EventListener on its own thread, listening to the configured switch (or ``address``)."""
     stop = threading.Event()
-    running = EventListener(configured_switch(), stopping=stop.is_set, **options)
+    running = EventListener(address or configured_switch(), stopping=stop.is_set, **options)
 
     def run() -> None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,18 @@ class SwitchHarness(ThreadedSwitch):
 
     def hang_up(self, call_id: str) -> str:
         return str(self.run(self.switch.api("uuid_kill", call_id)))
+
+    def hang_up_with(self, call_id: str, cause: str) -> None:
+        """The far end hangs up with ``cause`` (whatever it is): the switch reports it as it comes."""
+        self.loop.call_soon_threadsafe(self.switch.hang_up, call_id, cause)
+
+    def freeze(self) -> None:
+        """As SIGSTOP does: connections are still accepted by the kernel, nothing is read or answered."""
+        self._thawed = threading.Event()
+        self.loop.call_soon_threadsafe(self._thawed.wait)
+
+    def thaw(self) -> None:
+        self._thawed.set()
 
 
 def switch_record(path: Path) -> list[dict[str, Any]]:

@@ -6,18 +6,15 @@ import pytest
 
 from campaigns.choices import ApiRole
 from campaigns.models import Contact
+from dialer import switch_state
 from dialer.cycle import try_dial_next_batch
+from dialer.esl.client import configured_switch
 from dialer.outbox import deliver, due_messages
 from tests.conftest import add_contacts, wait_until
 
 AGENT = {"campaign_type": "AGENT", "dialing_mode": "PROGRESSIVE", "routing_mode": "QUEUE", "resource_id": "sales",
          "queue_name": "Sales_Queue"}  # fmt: skip
 RESERVATIONS = "/api/v1/voice-connector/agent-reservations/"
-
-
-@pytest.fixture
-def vc_api(client_for):
-    return client_for(ApiRole.VOICE_CONNECTOR, "Bearer")
 
 
 def reserve(vc_api, contact_id, **extra):
@@ -45,6 +42,8 @@ def test_an_agent_contact_is_requested_reserved_dialed_and_reported(switch, list
     assert switch.switch.originates == []
     response = reserve(vc_api, contact_id)
     assert response.status_code == 200, response.content
+    assert switch.switch.originates == []  # the web never talks to the switch: the next cycle places the call
+    assert try_dial_next_batch() == 1
     [sent] = switch.switch.originates
     assert sent["destination"] == "agent"
     assert "sip_h_X-CallType=PROGRESSIVE" in sent["args"]
@@ -64,6 +63,7 @@ def test_the_dialing_mode_only_sets_the_call_type(switch, voice_connector, vc_ap
     [contact_id] = add_contacts(1, **{**AGENT, "dialing_mode": mode})
     try_dial_next_batch()
     reserve(vc_api, contact_id)
+    try_dial_next_batch()
     assert f"sip_h_X-CallType={mode}," in switch.switch.originates[0]["args"]
 
 
@@ -71,6 +71,7 @@ def test_a_queue_routed_contact_without_a_queue_name_is_queued_by_its_resource_i
     [contact_id] = add_contacts(1, **{**AGENT, "queue_name": ""})
     try_dial_next_batch()
     assert reserve(vc_api, contact_id, queue_name="").status_code == 200
+    try_dial_next_batch()
     assert "sip_h_X-queue='sales'," in switch.switch.originates[0]["args"]
 
 
@@ -100,6 +101,7 @@ def test_a_customer_who_hangs_up_before_the_agent_is_bridged_ends_the_chat(switc
     [contact_id] = add_contacts(1, **AGENT)
     try_dial_next_batch()
     reserve(vc_api, contact_id)
+    try_dial_next_batch()
     wait_until(lambda: Contact.objects.get(pk=contact_id).status == "ended")
     assert Contact.objects.get(pk=contact_id).call_result == "Dropped"
     deliver_all()
@@ -117,6 +119,7 @@ def test_a_bad_gateway_after_reservation_releases_the_agent(switch, voice_connec
     [contact_id] = add_contacts(1, **{**AGENT, "gateway_id": gateway})
     try_dial_next_batch()
     assert reserve(vc_api, contact_id).status_code == 200
+    try_dial_next_batch()
     contact = Contact.objects.get(pk=contact_id)
     assert (contact.status, contact.call_result) == (status, result)
     assert switch.switch.originates == []
@@ -135,17 +138,22 @@ def test_the_callback_answers_404_409_and_400_as_the_seed_says(switch, voice_con
     assert "agent_extension" in bad.json()
     assert reserve(vc_api, contact_id).status_code == 200
     assert reserve(vc_api, contact_id).status_code == 409  # answered twice
+    try_dial_next_batch()
+    assert reserve(vc_api, contact_id).status_code == 409  # and once the call is placed
     assert len(switch.switch.originates) == 1
 
 
-def test_the_callback_is_500_when_the_switch_is_down_and_the_contact_is_kept(switch, voice_connector, vc_api):
+def test_the_callback_is_500_when_the_switch_is_down_and_the_contact_waits_again(switch, voice_connector, vc_api):
     [contact_id] = add_contacts(1, **AGENT)
     try_dial_next_batch()
     switch.stop()
+    name = configured_switch().name
+    wait_until(lambda: not switch_state.listener_connected(name), what="the listener to lose the switch")
     response = reserve(vc_api, contact_id)
     assert response.status_code == 500
+    assert "switch" in response.json()["detail"]
     contact = Contact.objects.get(pk=contact_id)
-    assert (contact.status, contact.call_result) == ("failed", "Switch Error")
+    assert (contact.status, contact.attempts) == ("pending", 0)  # nothing was sent: not an attempt
     deliver_all()
     assert [b["id"] for b in voice_connector.bodies("end-chat")] == [contact_id]
 

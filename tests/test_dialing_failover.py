@@ -14,10 +14,10 @@ from django.utils import timezone
 from campaigns.models import Contact
 from dialer.claims import lock_switch_for_claims
 from dialer.cycle import claim_next_batch, try_dial_next_batch
-from dialer.esl.client import SwitchAddress, SwitchClient, switch_client
+from dialer.esl.client import SwitchAddress, SwitchClient, configured_switch, switch_client
 from dialer.outcomes import sweep_stale_calls
 from dialer.throttle import Throttle
-from tests.conftest import add_contacts, running_listener, wait_until
+from tests.conftest import add_contacts, running_listener, wait_for_listener, wait_until
 from tests.e2e_harness import switch_process
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.switch_harness import originates_in_record
@@ -36,6 +36,24 @@ def test_nothing_is_claimed_while_the_switch_is_down(switch, transactional_db):
     switch.start()
     wait_until(lambda: try_dial_next_batch() == 3, timeout=15, what="the reconnect after backoff")
     assert len(switch.switch.originates) == 3
+
+
+def test_nothing_is_dialed_while_no_listener_follows_the_switch(bare_switch, settings, transactional_db):
+    """Seed 003: after an outage the workers reconnect at once; a listener still in its backoff hears nothing."""
+    listener_path = TcpProxy("127.0.0.1", bare_switch.port).start()
+    listened = SwitchAddress("127.0.0.1", listener_path.port, "ClueCon")
+    ids = add_contacts(3)
+    listener_path.cut()  # the listener cannot reach the switch; the dialer can
+    with running_listener(address=listened):
+        time.sleep(0.5)
+        assert try_dial_next_batch() == 0
+        assert bare_switch.switch.originates == []
+        assert {status_of(i) for i in ids} == {("pending", "")}
+        listener_path.resume()
+        wait_for_listener(timeout=5)  # its backoff is short once the switch answers again
+        assert try_dial_next_batch() == 3
+        wait_until(lambda: {status_of(i)[0] for i in ids} == {"ended"}, what="the calls' ends, heard")
+    assert {status_of(i)[1] for i in ids} == {"Normal clearing"}
 
 
 def test_a_command_that_cannot_be_sent_fails_its_contact_and_releases_the_rest(switch, settings, transactional_db):
@@ -63,7 +81,7 @@ def test_nothing_is_dialed_while_the_database_is_down_and_the_next_cycle_dials(s
     assert {status_of(i)[0] for i in ids} == {"dialed"}
 
 
-def test_an_end_reported_while_the_database_is_down_is_applied_when_it_returns(switch, lost_database, listener):
+def test_an_end_reported_while_the_database_is_down_is_applied_when_it_returns(lost_database, switch, listener):
     switch.scenario.talk_seconds = (60.0, 60.0)
     [contact_id] = add_contacts(1)
     try_dial_next_batch()
@@ -78,38 +96,41 @@ def test_an_end_reported_while_the_database_is_down_is_applied_when_it_returns(s
     wait_until(lambda: status_of(contact_id) == ("ended", "Normal clearing"), what="the kept end to be applied")
 
 
-def test_calls_the_switch_forgot_while_the_listener_was_away_end_as_stale(switch, transactional_db):
-    switch.scenario.talk_seconds = (60.0, 60.0)
+def test_calls_the_switch_forgot_while_the_listener_was_away_end_as_stale(bare_switch, transactional_db):
+    bare_switch.scenario.talk_seconds = (60.0, 60.0)
     ids = add_contacts(2)
-    try_dial_next_batch()
+    with running_listener():
+        wait_for_listener()
+        try_dial_next_batch()
     first_call = str(Contact.objects.get(pk=ids[0]).call_id)
-    switch.switch.channels.pop(first_call)  # the switch lost it (a restart), nobody reported an end
+    bare_switch.switch.channels.pop(first_call)  # the switch lost it (a restart), nobody reported an end
     with running_listener():
         wait_until(lambda: status_of(ids[0]) == ("ended", "Stale"), what="the forgotten call to go stale")
         assert status_of(ids[1])[0] == "dialed"
 
 
 def test_a_listener_whose_connection_falls_silent_reconnects_and_ends_the_calls_it_missed(
-    switch, settings, transactional_db
+    bare_switch, transactional_db
 ):
+    switch = bare_switch
     switch.stop()
     switch.scenario.heartbeat_seconds = 0.2
     switch.start()
     switch.scenario.talk_seconds = (60.0, 60.0)
     proxy = TcpProxy("127.0.0.1", switch.port).start()
-    settings.ESL_PORT = proxy.port
-    with running_listener(silence_limit=1.0):
-        wait_until(lambda: proxy.accepted == 1, what="the listener to connect")
+    with running_listener(address=SwitchAddress("127.0.0.1", proxy.port, "ClueCon"), silence_limit=1.0):
+        wait_for_listener()
+        assert proxy.accepted == 1
         ids = add_contacts(2)
         try_dial_next_batch()
         wait_until(lambda: Contact.objects.filter(pk__in=ids, answered_at__isnull=False).count() == 2)
         time.sleep(1.5)  # longer than the silence limit: heartbeats keep the connection
-        assert proxy.accepted == 2  # the listener's and the dialer's, nothing reconnected
+        assert proxy.accepted == 1  # nothing reconnected
         proxy.freeze()
         first, second = (str(Contact.objects.get(pk=i).call_id) for i in ids)
         assert "+OK" in switch.hang_up(first)  # its end is lost on the silent connection
         wait_until(lambda: status_of(ids[0]) == ("ended", "Stale"), what="the missed end to be noticed")
-        assert proxy.accepted == 3
+        assert proxy.accepted == 2
         assert status_of(ids[1])[0] == "dialed"
         assert "+OK" in switch.hang_up(second)
         wait_until(lambda: status_of(ids[1]) == ("ended", "Normal clearing"), what="the new connection's events")
@@ -120,16 +141,21 @@ def test_stale_calls_unsent_claims_and_unanswered_agent_requests_are_swept(
 ):
     settings.STALE_CALL_TIMEOUT = 60
     switch.scenario.talk_seconds = (600.0, 600.0)
-    sent, unsent = add_contacts(2)
-    [agent] = add_contacts(1, campaign_type="AGENT")
+    [sent] = add_contacts(1)
     try_dial_next_batch()
-    Contact.objects.filter(pk=unsent).update(dial_time=None)  # claimed, then the worker died before sending
+    [unsent] = add_contacts(1)
+    [agent] = add_contacts(1, campaign_type="AGENT")
+    # Claimed, then the worker died before it stamped the first call as sending or posted the agent request.
+    assert len(claim_next_batch("default", Throttle("default", 1000.0))) == 2
     later = timezone.now() + timedelta(seconds=settings.AGENT_RESERVATION_TIMEOUT + 61)
-    assert sweep_stale_calls(now=later) == {"stale": 2, "agent requests expired": 1}
+    swept = sweep_stale_calls(now=later)
+    assert swept == {"stale": 1, "unsent claims released": 1, "agent requests expired": 1}
     assert status_of(sent) == ("ended", "Stale")
-    assert status_of(unsent) == ("ended", "Stale")
+    assert status_of(unsent) == ("pending", "")  # certainly never sent: dialed later, not given up
     assert status_of(agent) == ("pending", "")
-    assert try_dial_next_batch() == 1  # only the agent contact comes back; stale calls are not redialed
+    assert Contact.objects.get(pk=unsent).attempts == 0
+    assert try_dial_next_batch() == 2  # both come back; the stale call is not redialed
+    assert [o["number"] for o in switch.switch.originates].count(Contact.objects.get(pk=sent).customer_number) == 1
     assert len(switch.switch.originates) == 2
 
 
@@ -157,7 +183,7 @@ def test_two_schedulers_at_once_never_claim_one_contact_twice(switch, settings, 
 
 def test_one_switch_runs_one_claim_at_a_time(switch, transactional_db):
     add_contacts(5)
-    name = SwitchAddress("127.0.0.1", switch.port, "ClueCon").name
+    name = configured_switch().name
     result: list[int] = []
 
     def competing_cycle() -> None:
@@ -178,7 +204,11 @@ def test_the_throttle_spaces_originates_evenly_across_workers(settings, transact
     settings.MAX_CONCURRENT_CALLS = 40
     settings.DEFAULT_IVR = "5000"
     add_contacts(30)
-    with switch_process(tmp_path, "--answer-ratio", "1", "--ring", "0.01-0.03", "--talk", "30") as (port, record):
+    with (
+        switch_process(tmp_path, "--answer-ratio", "1", "--ring", "0.01-0.03", "--talk", "30") as (port, record),
+        running_listener(address=SwitchAddress("127.0.0.1", port, "ClueCon")),
+    ):
+        wait_for_listener()
 
         def worker() -> None:
             for _ in range(6):

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ESL
 from django.conf import settings
@@ -42,14 +42,21 @@ class CommandLost(SwitchUnavailable):
     """The connection failed while a command was being sent: the command may have reached the switch."""
 
 
+# SPEC section 10: with no switch rows, the settings of section 3 are the switch named ``default``.
+DEFAULT_SWITCH = "default"
+
+
 @dataclass(frozen=True)
 class SwitchAddress:
     host: str
     port: int
-    password: str
+    password: str = field(repr=False)
+    # The switch's identity: contacts, throttle, claim lock and listeners are keyed by it, not by its
+    # address (which changes when a switch moves, or a demo restarts on another port).
+    name: str = DEFAULT_SWITCH
 
     @property
-    def name(self) -> str:
+    def endpoint(self) -> str:
         return f"{self.host}:{self.port}"
 
 

@@ -143,6 +143,7 @@ class EslServer:
 
     async def _api(self, session: _Session, text: str) -> None:
         command, _, args = text.partition(" ")
+        self.switch.receive(command, args)
         session.held = []
         try:
             body = await self.switch.api(command, args)
@@ -154,6 +155,7 @@ class EslServer:
 
     def _bgapi(self, session: _Session, text: str, job_uuid: str) -> None:
         command, _, args = text.partition(" ")
+        self.switch.receive(command, args)
         session.send(_reply(f"+OK Job-UUID: {job_uuid}", ("Job-UUID", job_uuid)))
 
         async def run() -> None:

@@ -49,6 +49,13 @@ class SimulatedSwitch:
         self._calls_since_start = 0
 
     # --- api commands ---------------------------------------------------------------------------
+    def receive(self, command: str, args: str) -> None:
+        """A command has arrived (before any reply): an originate is in the record from this moment."""
+        if command == "originate":
+            request = parse_originate(args)
+            if request is not None:
+                self._record(request.variables.get("origination_uuid") or "", request, args)
+
     async def api(self, command: str, args: str) -> str:
         if command == "originate":
             return await self.originate(args)
@@ -87,7 +94,6 @@ class SimulatedSwitch:
         if request is None:
             return "-ERR INVALID_URL\n"
         call_id = request.variables.get("origination_uuid") or str(uuid.uuid4())
-        self._record(call_id, request, args)
         if not self.scenario.sofia_loaded:
             return "-ERR CHAN_NOT_IMPLEMENTED\n"  # no "sofia" channel type: no leg is created
         state = self.scenario.gateway_state(request.gateway)
@@ -134,6 +140,12 @@ class SimulatedSwitch:
         await self._wait(channel, self.scenario.between(self.scenario.talk_seconds))
         requested = channel.hangup_requested.is_set()
         self._hangup(channel, "NORMAL_CLEARING", disposition="send_bye" if requested else "recv_bye")
+
+    def hang_up(self, call_id: str, cause: str) -> None:
+        """The far end hangs up now with ``cause``, reported as it comes (whatever a switch might say)."""
+        channel = self.channels.get(call_id)
+        if channel is not None:
+            self._hangup(channel, cause, disposition="recv_bye")
 
     async def _wait(self, channel: Channel, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
