@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from campaigns import alphabets
 from outbound.config import Settings
@@ -83,6 +84,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # filled below, once the dialer settings are read
+# Dialing (cycles, the sweep that settles claims) on a queue of its own, deliveries (voice connector,
+# attempt records, notifications, agent updates) on another, list imports on a third: a receiver that
+# hangs or a million-row import never delays a call. A plain worker consumes all three; production may
+# split them with -Q (the demo does).
+CELERY_TASK_QUEUES = (Queue("dialing"), Queue("deliveries"), Queue("imports"))
+CELERY_TASK_DEFAULT_QUEUE = "deliveries"
+CELERY_TASK_ROUTES = {
+    "dialer.tasks.dial_cycle": {"queue": "dialing"},
+    "dialer.tasks.sweep_stale": {"queue": "dialing"},
+    "dialer.tasks.deliver_*": {"queue": "deliveries"},
+    "reporting.tasks.*": {"queue": "deliveries"},
+    "campaigns.tasks.*": {"queue": "imports"},
+}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 LANGUAGE_CODE = "en-us"

@@ -67,10 +67,20 @@ def private_redis_url(database: int = 14) -> str:
 
 
 class Deployment:
-    """Web, Celery worker + beat, listener, switch simulator and voice connector simulator."""
+    """Web, Celery workers (dialing + beat, deliveries), listener, switch simulator and voice connector simulator."""
 
-    def __init__(self, log_dir: Path, *, max_calls: int, calls_per_second: float, switch_args: list[str]) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        max_calls: int,
+        calls_per_second: float,
+        switch_args: list[str],
+        voice_connector_url: str = "",
+    ) -> None:
         self.group = ProcessGroup(log_dir)
+        # A voice connector of the test's own instead of the simulator.
+        self.voice_connector_url = voice_connector_url
         self.record = log_dir / "switch-record.jsonl"
         self.web_port, self.esl_port, self.vc_port = free_port(), free_port(), free_port()
         self.switch_args = switch_args
@@ -87,7 +97,7 @@ class Deployment:
             "DIALER_CALLS_PER_SECOND": str(calls_per_second),
             "DIALER_POLL_INTERVAL": "0.5",
             "DEFAULT_IVR": "5000",
-            "VOICE_CONNECTOR_URL": f"http://127.0.0.1:{self.vc_port}",
+            "VOICE_CONNECTOR_URL": voice_connector_url or f"http://127.0.0.1:{self.vc_port}",
             "VOICE_CONNECTOR_TOKEN": "vc-secret",
             "STALE_CALL_TIMEOUT": "8",
             "AGENT_RESERVATION_TIMEOUT": "5",
@@ -99,14 +109,16 @@ class Deployment:
         os.environ.update(self.env)
         self.start_process("switch")
         self.start_process("web")
-        self.group.start(
-            "voice-connector", MANAGE, "voice_connector_simulator", "--port", str(self.vc_port), "--agents", "10",
-            "--handling", "0.05-0.2", "--answer-delay", "0.01-0.05", "--dialer-url", f"http://127.0.0.1:{self.web_port}",
-            f"--token={vc_token}", "--expect-token", "vc-secret",
-        )  # fmt: skip
+        if not self.voice_connector_url:
+            self.group.start(
+                "voice-connector", MANAGE, "voice_connector_simulator", "--port", str(self.vc_port), "--agents", "10",
+                "--handling", "0.05-0.2", "--answer-delay", "0.01-0.05", "--dialer-url",
+                f"http://127.0.0.1:{self.web_port}", f"--token={vc_token}", "--expect-token", "vc-secret",
+            )  # fmt: skip
         assert wait_for_http(f"http://127.0.0.1:{self.web_port}/healthz", timeout=60), "web did not start"
         self.start_process("listener")
         self.start_process("worker")
+        self.start_process("deliveries")
         return self
 
     def start_process(self, name: str) -> None:
@@ -115,8 +127,11 @@ class Deployment:
                        *self.switch_args],
             "web": ["-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "3"],
             "listener": [MANAGE, "esl_listener"],
-            "worker": ["-m", "celery", "-A", "outbound", "worker", "-B", "--concurrency", "2", "--loglevel", "INFO",
+            "worker": ["-m", "celery", "-A", "outbound", "worker", "-B", "-Q", "dialing", "-n", "dialing@%h",
+                       "--concurrency", "2", "--loglevel", "INFO",
                        "--schedule", str(self.group.log_dir / f"beat-{os.getpid()}")],
+            "deliveries": ["-m", "celery", "-A", "outbound", "worker", "-Q", "deliveries,imports",
+                           "-n", "deliveries@%h", "--concurrency", "2", "--loglevel", "INFO"],
         }  # fmt: skip
         self.group.start(name, *commands[name])
 

@@ -166,3 +166,39 @@ def test_only_the_voice_connector_may_post_reservations(switch, voice_connector,
             api.post(RESERVATIONS, {"id": contact_id, "status": "NO_AGENT_AVAILABLE"}, format="json").status_code == 403
         )
     assert Contact.objects.get(pk=contact_id).status == "agent_pending"
+
+
+def test_a_contact_waiting_for_its_agent_in_a_stopped_campaign_is_stopped_when_no_agent_comes(
+    switch, voice_connector, vc_api, manager, settings
+):
+    settings.MAX_CONCURRENT_CALLS = 1
+    waiting, queued = add_contacts(2, **AGENT)
+    try_dial_next_batch()
+    assert [Contact.objects.get(pk=i).status for i in (waiting, queued)] == ["agent_pending", "pending"]
+    assert manager.post("/api/v1/campaigns/c1/stop/").json()["affected"] == 1
+    response = vc_api.post(RESERVATIONS, {"id": waiting, "status": "NO_AGENT_AVAILABLE"}, format="json")
+    assert response.status_code == 200
+    assert Contact.objects.get(pk=waiting).status == "stopped"  # not pending in a stopped campaign
+    assert manager.post("/api/v1/campaigns/c1/start/").json()["affected"] == 2
+    assert [Contact.objects.get(pk=i).status for i in (waiting, queued)] == ["pending", "pending"]
+
+
+def test_an_unexpected_error_in_the_callback_is_a_json_500_and_the_contact_is_settled(
+    switch, voice_connector, vc_api, monkeypatch
+):
+    [contact_id] = add_contacts(1, **AGENT)
+    try_dial_next_batch()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a defect")  # what no peer can provoke: a bug on the callback path
+
+    monkeypatch.setattr("dialer.agents.store_reservation", broken)
+    response = reserve(vc_api, contact_id)
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert "RuntimeError" in response.json()["detail"]
+    contact = Contact.objects.get(pk=contact_id)
+    assert (contact.status, contact.attempts) == ("pending", 0)
+    deliver_all()
+    [end_chat] = voice_connector.bodies("end-chat")
+    assert (end_chat["id"], end_chat["agent_extension"]) == (contact_id, "1001")

@@ -126,8 +126,11 @@ def start_processes(group: ProcessGroup, *, port: int, vc_token: str) -> None:
         "--expect-token", "demo-voice-connector-secret",
     )  # fmt: skip
     group.start("web", "-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2")
-    group.start("worker", "-m", "celery", "-A", "outbound", "worker", "-B", "--concurrency", "2", "--loglevel", "INFO",
+    group.start("worker", "-m", "celery", "-A", "outbound", "worker", "-B", "-Q", "dialing", "-n", "dialing@%h",
+                "--concurrency", "2", "--loglevel", "INFO",
                 "--schedule", str(group.log_dir / "celerybeat-schedule"))  # fmt: skip
+    group.start("deliveries", "-m", "celery", "-A", "outbound", "worker", "-Q", "deliveries,imports",
+                "-n", "deliveries@%h", "--concurrency", "2", "--loglevel", "INFO")  # fmt: skip
     group.start("listener", manage, "esl_listener")
 
 
