@@ -49,6 +49,8 @@ def test_each_attempt_sends_record_0_at_dial_and_record_1_with_the_result(switch
     assert "GSW_CALL_RESULT" not in first
     assert second["GSW_CALL_RESULT"] == 33
     assert float(second["GSW_RELEASED"]) >= float(second["GSW_DIALING"])
+    # CHANNEL_PROGRESS (180 Ringing) times the ringing, between the dial and the answer.
+    assert float(second["GSW_DIALING"]) <= float(second["GSW_RINGING"]) <= float(second["GSW_ANSWERED"])
     assert AttemptRecord.objects.filter(saved_at__isnull=True).count() == 0
 
 
