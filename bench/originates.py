@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from bench.table import print_table
 from campaigns.intake import receive_contacts
-from campaigns.models import Contact
+from campaigns.models import RING_TIMEOUT_DEFAULT, Contact
 from campaigns.samples import sample_contacts
 from campaigns.validation import ContactInput, validate_contact
 from dialer.cycle import try_dial_next_batch
@@ -50,8 +50,9 @@ def bare_protocol(port: int) -> float:
     for n in range(CALLS):
         call_id = str(uuid.uuid4())
         command = build_ivr_originate(
-            call_id=call_id, gateway_id="gw1", customer_number=f"+4971{n:08d}", ivr_number="5000", domain="127.0.0.1"
-        )
+            call_id=call_id, gateway_id="gw1", customer_number=f"+4971{n:08d}", ivr_number="5000", domain="127.0.0.1",
+            ring_timeout=RING_TIMEOUT_DEFAULT,
+        )  # fmt: skip
         connection.bgapi(command.command, command.args, call_id)
     elapsed = time.perf_counter() - started
     connection.disconnect()

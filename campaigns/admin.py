@@ -9,7 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Field, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -26,7 +26,16 @@ from campaigns.control import (
     unload_campaign,
 )
 from campaigns.list_imports import ENDED, queue_list_import, rows_read
-from campaigns.models import ApiClient, Campaign, Contact, ContactList, DoNotCall, ListImport
+from campaigns.models import (
+    RING_TIMEOUT_MAX,
+    RING_TIMEOUT_MIN,
+    ApiClient,
+    Campaign,
+    Contact,
+    ContactList,
+    DoNotCall,
+    ListImport,
+)
 
 
 def _status_count(status: str) -> Count:
@@ -61,6 +70,12 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         _control_action(purge_campaign, "purge"),
         _control_action(unload_campaign, "unload"),
     )
+
+    def formfield_for_dbfield(self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any) -> Any:
+        """The ring timeout's input carries its range, so the browser refuses what the database would."""
+        if db_field.name == "ring_timeout":
+            kwargs.update(min_value=RING_TIMEOUT_MIN, max_value=RING_TIMEOUT_MAX)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
         counts = {status: _status_count(status) for status in ContactStatus.values}

@@ -10,7 +10,9 @@ from campaigns.choices import Actor, CampaignAction, CampaignState
 from campaigns.models import Campaign
 from campaigns.signals import campaign_changed, send_on_commit
 
-EDITABLE_FIELDS = ("name", "dialing_mode", "queue_name", "default_ivr", "template_name", "tenant_name")
+EDITABLE_FIELDS = (
+    "name", "dialing_mode", "queue_name", "default_ivr", "template_name", "tenant_name", "ring_timeout",
+)  # fmt: skip
 
 
 @transaction.atomic

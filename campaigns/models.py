@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import ClassVar
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -22,6 +23,12 @@ from campaigns.choices import (
     ImportState,
     RoutingMode,
 )
+
+# How long an originate rings (SPEC section 5): below 5 s a customer never gets to answer, and a
+# contact centre expects at most two minutes (FreeSWITCH's own default of 60 s is why it is set at all).
+RING_TIMEOUT_MIN = 5
+RING_TIMEOUT_MAX = 120
+RING_TIMEOUT_DEFAULT = 25
 
 
 def _in(field: str, choices: type[models.TextChoices]) -> Q:
@@ -44,6 +51,13 @@ class Campaign(models.Model):
     default_ivr = models.CharField(max_length=20, blank=True)
     template_name = models.CharField(max_length=100, blank=True)
     tenant_name = models.CharField(max_length=100, blank=True)
+    ring_timeout = models.PositiveSmallIntegerField(
+        default=RING_TIMEOUT_DEFAULT,
+        db_default=RING_TIMEOUT_DEFAULT,
+        validators=[MinValueValidator(RING_TIMEOUT_MIN), MaxValueValidator(RING_TIMEOUT_MAX)],
+        help_text=f"Seconds an originate rings before it gives up (originate_timeout), "
+        f"{RING_TIMEOUT_MIN} to {RING_TIMEOUT_MAX}.",
+    )
     # Seed 004: too many attempt records not yet saved by the external system; running, but not dialed.
     waiting_for_records = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,6 +70,10 @@ class Campaign(models.Model):
             models.CheckConstraint(condition=_in("campaign_type", CampaignType), name="campaign_type_valid"),
             models.CheckConstraint(
                 condition=Q(dialing_mode="") | _in("dialing_mode", DialingMode), name="campaign_dialing_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(ring_timeout__gte=RING_TIMEOUT_MIN, ring_timeout__lte=RING_TIMEOUT_MAX),
+                name="campaign_ring_timeout_range",
             ),
         ]
 

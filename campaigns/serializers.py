@@ -15,13 +15,28 @@ from rest_framework import serializers
 from campaigns import alphabets
 from campaigns.choices import CampaignType, DialingMode, RoutingMode
 from campaigns.configuration import EDITABLE_FIELDS
-from campaigns.models import Campaign, Contact
+from campaigns.models import RING_TIMEOUT_DEFAULT, RING_TIMEOUT_MAX, RING_TIMEOUT_MIN, Campaign, Contact
 from campaigns.validation import ContactInput, validate_contact
 
 
 def alphabet_field(pattern: str, **kwargs: Any) -> serializers.RegexField:
     """A text field limited to ``pattern`` as a whole (Django's regex validator only searches)."""
     return serializers.RegexField(rf"\A(?:{pattern})\Z", **kwargs)
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer sent as a JSON number or a string of ASCII digits, as contact ``priority`` is taken.
+
+    DRF's own field passes anything through ``int(str(value))`` and so accepts ``"25 "``, ``"2_5"`` and
+    ``25.0``; a number that ends up in an ESL command is taken only in its plain form.
+    """
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and data.isascii() and data.isdigit():
+            return int(super().to_internal_value(data))  # DRF's length cap before int()
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return data
 
 
 class ContactInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -72,6 +87,13 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     campaign_id = alphabet_field(alphabets.CAMPAIGN_ID, max_length=40)
     queue_name = alphabet_field(alphabets.QUEUE_NAME, max_length=20, required=False, allow_blank=True)
     default_ivr = alphabet_field(alphabets.EXTENSION, max_length=20, required=False, allow_blank=True)
+    ring_timeout = WholeNumberField(
+        min_value=RING_TIMEOUT_MIN,
+        max_value=RING_TIMEOUT_MAX,
+        required=False,
+        help_text=f"Seconds an originate rings (originate_timeout), {RING_TIMEOUT_MIN} to {RING_TIMEOUT_MAX}; "
+        f"default {RING_TIMEOUT_DEFAULT}.",
+    )
 
     class Meta:
         model = Campaign

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
 
 from campaigns import alphabets
 from outbound.config import Settings
@@ -88,7 +87,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # filled below, once th
 # attempt records, notifications, agent updates) on another, list imports on a third: a receiver that
 # hangs or a million-row import never delays a call. A plain worker consumes all three; production may
 # split them with -Q (the demo does).
-CELERY_TASK_QUEUES = (Queue("dialing"), Queue("deliveries"), Queue("imports"))
+CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name} for name in ("dialing", "deliveries", "imports")}
 CELERY_TASK_DEFAULT_QUEUE = "deliveries"
 CELERY_TASK_ROUTES = {
     "dialer.tasks.dial_cycle": {"queue": "dialing"},

@@ -68,3 +68,28 @@ def test_start_action_releases_stopped_contacts(operator, campaign, manager):
 
 def test_the_console_requires_a_login(db):
     assert Client().get("/admin/campaigns/campaign/").status_code == 302
+
+
+def change_form(campaign: Campaign, **changes: object) -> dict[str, object]:
+    """The campaign change form as the page posts it, with ``changes``."""
+    fields = ("campaign_id", "name", "campaign_type", "dialing_mode", "queue_name", "default_ivr", "template_name",
+              "tenant_name", "ring_timeout")  # fmt: skip
+    return {**{name: getattr(campaign, name) for name in fields}, **changes}
+
+
+def test_the_campaign_page_shows_and_edits_the_ring_timeout(operator, campaign):
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    page = operator.get(url).content.decode()
+    assert 'name="ring_timeout" value="25"' in page
+    assert 'min="5" max="120"' in page  # the browser keeps to the range too
+    assert operator.post(url, change_form(campaign, ring_timeout=45)).status_code == 302
+    assert Campaign.objects.get().ring_timeout == 45
+
+
+@pytest.mark.parametrize("bad", [4, 121, "abc"])
+def test_the_campaign_page_refuses_a_ring_timeout_out_of_range(operator, campaign, bad):
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    response = operator.post(url, change_form(campaign, ring_timeout=bad))
+    assert response.status_code == 200
+    assert "ring_timeout" in response.context["adminform"].form.errors
+    assert Campaign.objects.get().ring_timeout == 25

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from campaigns.choices import CampaignState, ContactStatus
 from campaigns.models import Campaign, Contact
@@ -104,3 +105,49 @@ def test_the_dialer_status_counts_active_calls_from_contacts(manager, one_of_eac
     assert body["active_calls"] == 2  # dialed + agent_pending
     c1 = next(c for c in body["campaigns"] if c["campaign_id"] == "c1")
     assert c1["contacts"] == dict.fromkeys(EVERY_STATUS, 1)
+
+
+def ring_timeouts() -> dict[str, int]:
+    return dict(Campaign.objects.values_list("campaign_id", "ring_timeout"))
+
+
+def test_a_campaign_created_on_first_sight_rings_for_25_seconds(manager):
+    manager.post("/api/v1/contacts/", contacts_payload(1, "c1"), format="json")
+    assert ring_timeouts() == {"c1": 25}
+    assert manager.get("/api/v1/campaigns/").json()["results"][0]["ring_timeout"] == 25
+    assert manager.get("/api/v1/campaigns/c1/").json()["ring_timeout"] == 25
+
+
+@pytest.mark.parametrize("sent", [40, "40"])
+def test_patch_sets_the_ring_timeout(manager, sent):
+    manager.post("/api/v1/contacts/", contacts_payload(1, "c1"), format="json")
+    response = manager.patch("/api/v1/campaigns/c1/", {"ring_timeout": sent}, format="json")
+    assert response.status_code == 200
+    assert response.json()["ring_timeout"] == 40
+    assert ring_timeouts() == {"c1": 40}
+    assert manager.get("/api/v1/campaigns/c1/").json()["ring_timeout"] == 40
+
+
+@pytest.mark.parametrize("bad", [4, 121, 0, -25, "abc", "25 ", " 25", "2_5", "", None, 2.5, 25.0, True, [25]])
+def test_a_ring_timeout_outside_5_to_120_whole_seconds_is_a_400_and_nothing_changes(manager, bad):
+    manager.post("/api/v1/contacts/", contacts_payload(1, "c1"), format="json")
+    response = manager.patch("/api/v1/campaigns/c1/", {"ring_timeout": bad, "name": "renamed"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"ring_timeout"}
+    assert Campaign.objects.filter(campaign_id="c1", name="c1", ring_timeout=25).exists()
+
+
+def test_a_campaign_created_through_the_api_takes_its_ring_timeout(manager):
+    response = manager.post("/api/v1/campaigns/", {"campaign_id": "quick", "ring_timeout": 15}, format="json")
+    assert (response.status_code, response.json()["ring_timeout"]) == (201, 15)
+    assert manager.post("/api/v1/campaigns/", {"campaign_id": "plain"}, format="json").json()["ring_timeout"] == 25
+    bad = manager.post("/api/v1/campaigns/", {"campaign_id": "slow", "ring_timeout": 121}, format="json")
+    assert (bad.status_code, set(bad.json())) == (400, {"ring_timeout"})
+    assert ring_timeouts() == {"plain": 25, "quick": 15}
+
+
+@pytest.mark.parametrize("bad", [4, 121])
+def test_the_database_refuses_a_ring_timeout_out_of_range(manager, bad):
+    manager.post("/api/v1/contacts/", contacts_payload(1, "c1"), format="json")
+    with pytest.raises(IntegrityError, match="campaign_ring_timeout_range"), transaction.atomic():
+        Campaign.objects.filter(campaign_id="c1").update(ring_timeout=bad)

@@ -10,6 +10,10 @@ from dialer.esl.wire import encode_value, parse_event, serialize_event
 from tests.freeswitch_fixtures import api_responses, event, events, raw_event_texts
 
 CALL = "c6a7a7e9-fc1c-46b4-b5be-0e0e79a5d360"
+IVR_CALL = {"call_id": CALL, "gateway_id": "gw", "customer_number": "4930", "domain": "d"}
+AGENT_CALL = {
+    **IVR_CALL, "service_identifier": "s", "dialing_mode": "PREVIEW", "queue_type": "ACD", "queue_name": "q",
+}  # fmt: skip
 
 
 def test_a_hangup_event_is_read_with_its_decoded_values_and_variables():
@@ -79,12 +83,13 @@ def test_gateway_status_reads_up_down_and_unknown_from_real_answers():
 
 def test_the_ivr_originate_is_exactly_the_seed_command():
     command = build_ivr_originate(
-        call_id=CALL, gateway_id="gw_up", customer_number="+4930123456", ivr_number="5000", domain="10.0.0.5"
-    )
+        call_id=CALL, gateway_id="gw_up", customer_number="+4930123456", ivr_number="5000", domain="10.0.0.5",
+        ring_timeout=25,
+    )  # fmt: skip
     assert str(command) == (
         "originate {session_in_hangup_hook=true,domain_name=10.0.0.5,record_session=true,"
         "origination_caller_id_name=5000,origination_caller_id_number=5000,call_direction=outbound,"
-        f"origination_uuid={CALL}}}sofia/gateway/gw_up/+4930123456 5000 XML 10.0.0.5"
+        f"origination_uuid={CALL},originate_timeout=25}}sofia/gateway/gw_up/+4930123456 5000 XML 10.0.0.5"
     )
 
 
@@ -92,14 +97,15 @@ def test_the_agent_originate_is_exactly_the_seed_command():
     command = build_agent_originate(
         call_id=CALL, gateway_id="gw1", customer_number="4930123456", service_identifier="8001",
         dialing_mode="PREVIEW", queue_type="ACD", queue_name="Sales_Queue", agent_extension="1001",
-        domain="10.0.0.5",
+        domain="10.0.0.5", ring_timeout=25,
     )  # fmt: skip
     assert str(command) == (
         "originate {ignore_early_media=true,session_in_hangup_hook=true,sip_h_X-Destination-Number=8001,"
         f"sip_h_X-CallType=PREVIEW,customer_number=4930123456,sip_h_X-CALL-VARIABLE0={CALL},sip_h_X-Call-Id={CALL},"
         "domain_name=10.0.0.5,record_session=true,call_direction=outbound,sip_h_X-queueType=ACD,"
         f"sip_h_X-queue='Sales_Queue',origination_uuid={CALL},origination_caller_id_name=1001,"
-        "origination_caller_id_number=1001,sip_h_X-agentExtension=1001}sofia/gateway/gw1/4930123456 agent XML 10.0.0.5"
+        "origination_caller_id_number=1001,sip_h_X-agentExtension=1001,originate_timeout=25}"
+        "sofia/gateway/gw1/4930123456 agent XML 10.0.0.5"
     )
 
 
@@ -127,9 +133,22 @@ def test_an_agent_call_names_the_most_specific_queue_given(
 @pytest.mark.parametrize("bad", ["5000,x=1", "5000 bgapi", "5000\nbgapi system", "50'00", "{5000}", ""])
 def test_a_value_outside_its_alphabet_never_becomes_a_command(bad):
     with pytest.raises(UnsafeValue):
-        build_ivr_originate(call_id=CALL, gateway_id="gw", customer_number="4930", ivr_number=bad, domain="d")
+        build_ivr_originate(**IVR_CALL, ivr_number=bad, ring_timeout=25)
     with pytest.raises(UnsafeValue):
-        build_agent_originate(
-            call_id=CALL, gateway_id="gw", customer_number="4930", service_identifier="s", dialing_mode="PREVIEW",
-            queue_type="ACD", queue_name="q", agent_extension=bad, domain="d",
-        )  # fmt: skip
+        build_agent_originate(**AGENT_CALL, agent_extension=bad, ring_timeout=25)
+
+
+@pytest.mark.parametrize("bad", [0, 601, -25, True, 25.0, "25"])
+def test_a_ring_timeout_that_is_not_1_to_600_whole_seconds_never_becomes_a_command(bad):
+    with pytest.raises(UnsafeValue, match="ring_timeout"):
+        build_ivr_originate(**IVR_CALL, ivr_number="5000", ring_timeout=bad)
+    with pytest.raises(UnsafeValue, match="ring_timeout"):
+        build_agent_originate(**AGENT_CALL, agent_extension="1001", ring_timeout=bad)
+
+
+@pytest.mark.parametrize("seconds", [1, 600])
+def test_the_ring_timeout_bounds_are_accepted(seconds):
+    ivr = build_ivr_originate(**IVR_CALL, ivr_number="5000", ring_timeout=seconds)
+    agent = build_agent_originate(**AGENT_CALL, agent_extension="1001", ring_timeout=seconds)
+    for command in (ivr, agent):
+        assert command.args.split("}")[0].endswith(f",originate_timeout={seconds}")

@@ -2,6 +2,7 @@
 
 Every value is checked against its alphabet here too (it was checked at intake):
 a comma, brace, quote, space or newline would split or extend the command.
+Both end their variables with ``originate_timeout``: without it FreeSWITCH rings for 60 s.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from campaigns.choices import RoutingMode
 UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 QUEUE_TYPE: Final = r"[A-Za-z][A-Za-z0-9_]{0,19}"
 DIALING_MODES: Final = r"PREDICTIVE|PREVIEW|PROGRESSIVE"
+# Wider than a campaign's 5-120 s: the builder only keeps the command sound, the campaign sets the policy.
+MAX_RING_TIMEOUT: Final = 600
 
 
 class UnsafeValue(ValueError):
@@ -39,8 +42,15 @@ def _safe(name: str, value: str, pattern: str) -> str:
     return value
 
 
+def _ring_timeout(value: int) -> int:
+    """Seconds to ring: a whole number (``True`` is not one), so ``originate_timeout`` is never 0 or absurd."""
+    if type(value) is not int or not 1 <= value <= MAX_RING_TIMEOUT:
+        raise UnsafeValue(f"ring_timeout {value!r} is not a whole number of seconds from 1 to {MAX_RING_TIMEOUT}")
+    return value
+
+
 def build_ivr_originate(
-    *, call_id: str, gateway_id: str, customer_number: str, ivr_number: str, domain: str
+    *, call_id: str, gateway_id: str, customer_number: str, ivr_number: str, domain: str, ring_timeout: int
 ) -> ApiCommand:
     """Call the customer and send the answered call to the IVR extension."""
     call_id = _safe("call_id", call_id, UUID)
@@ -48,10 +58,11 @@ def build_ivr_originate(
     number = _safe("customer_number", customer_number, alphabets.CUSTOMER_NUMBER)
     ivr = _safe("ivr", ivr_number, alphabets.EXTENSION)
     domain = _safe("EFSWITCH_IP", domain, alphabets.SWITCH_DOMAIN)
+    timeout = _ring_timeout(ring_timeout)
     variables = (
         f"session_in_hangup_hook=true,domain_name={domain},record_session=true,"
         f"origination_caller_id_name={ivr},origination_caller_id_number={ivr},call_direction=outbound,"
-        f"origination_uuid={call_id}"
+        f"origination_uuid={call_id},originate_timeout={timeout}"
     )
     return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{gateway}/{number} {ivr} XML {domain}")
 
@@ -67,6 +78,7 @@ def build_agent_originate(
     queue_name: str,
     agent_extension: str,
     domain: str,
+    ring_timeout: int,
 ) -> ApiCommand:
     """Call the customer and bridge the answered call to the reserved agent."""
     call_id = _safe("call_id", call_id, UUID)
@@ -78,12 +90,14 @@ def build_agent_originate(
     queue = _safe("queue_name", queue_name, alphabets.QUEUE_NAME)
     agent = _safe("agent_extension", agent_extension, alphabets.EXTENSION)
     domain = _safe("EFSWITCH_IP", domain, alphabets.SWITCH_DOMAIN)
+    timeout = _ring_timeout(ring_timeout)
     variables = (
         f"ignore_early_media=true,session_in_hangup_hook=true,sip_h_X-Destination-Number={service},"
         f"sip_h_X-CallType={mode},customer_number={number},sip_h_X-CALL-VARIABLE0={call_id},"
         f"sip_h_X-Call-Id={call_id},domain_name={domain},record_session=true,call_direction=outbound,"
         f"sip_h_X-queueType={qtype},sip_h_X-queue='{queue}',origination_uuid={call_id},"
-        f"origination_caller_id_name={agent},origination_caller_id_number={agent},sip_h_X-agentExtension={agent}"
+        f"origination_caller_id_name={agent},origination_caller_id_number={agent},sip_h_X-agentExtension={agent},"
+        f"originate_timeout={timeout}"
     )
     return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{gateway}/{number} agent XML {domain}")
 
