@@ -1,13 +1,15 @@
 """Originates per second from one worker, through python-ESL to the switch simulator, throttle off.
 
-The product path (claim, gateway check from the shared cache, ``bgapi originate``,
-recording the dial time and opening the call history) is measured beside the
+The product path (claim, gateway check from the shared cache, the dial-time stamp with
+the call history, committed before ``bgapi originate``; a listener follows the switch as in
+production) is measured beside the
 bare protocol: the same number of ``bgapi originate`` commands on one python-ESL
 connection with no database at all, the ceiling of this path on this machine.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -22,9 +24,11 @@ from campaigns.intake import receive_contacts
 from campaigns.models import RING_TIMEOUT_DEFAULT, Contact
 from campaigns.samples import sample_contacts
 from campaigns.validation import ContactInput, validate_contact
+from dialer import switch_state
 from dialer.cycle import try_dial_next_batch
 from dialer.esl.client import SwitchAddress, SwitchClient
 from dialer.esl.commands import build_ivr_originate
+from dialer.listener import EventListener
 from dialer.simulators.scenario import Scenario
 from dialer.simulators.threaded import ThreadedSwitch
 from reporting.models import CallHistory
@@ -60,7 +64,21 @@ def bare_protocol(port: int) -> float:
 
 
 def product_path(port: int) -> float:
-    client = SwitchClient(SwitchAddress("127.0.0.1", port, "ClueCon"))
+    address = SwitchAddress("127.0.0.1", port, "ClueCon")
+    client = SwitchClient(address)
+    stop = threading.Event()
+    listening = threading.Thread(target=EventListener(address, stopping=stop.is_set).run, daemon=True)
+    listening.start()  # a switch is dialed only while a listener follows it
+    try:
+        while not switch_state.listener_connected(address.name):
+            time.sleep(0.05)
+        return _dial_all(client)
+    finally:
+        stop.set()
+        listening.join(timeout=10)
+
+
+def _dial_all(client: SwitchClient) -> float:
     started = time.perf_counter()
     placed = 0
     while placed < CALLS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
 from django.conf import settings
@@ -39,13 +40,7 @@ def switch_health(address: SwitchAddress) -> dict[str, Any]:
     listening = switch_state.listener_connected(name)
     seen = switch_state.last_seen(name)
     if not listening and (seen is None or seen.age > switch_state.FRESH_SECONDS):
-        try:
-            probe_event_socket(address.host, address.port, address.password)
-        except OSError as exc:
-            switch_state.note(name, ok=False, error=f"{exc.__class__.__name__}: {exc}")
-        else:
-            switch_state.note(name, ok=True)
-        seen = switch_state.last_seen(name)
+        seen = _probe(address)
     return {
         "name": name,
         "host": address.host,
@@ -55,6 +50,18 @@ def switch_health(address: SwitchAddress) -> dict[str, Any]:
         "seen_seconds_ago": None if seen is None else round(seen.age, 1),
         "error": "" if seen is None or seen.ok else seen.error,
     }
+
+
+def _probe(address: SwitchAddress) -> switch_state.Seen:
+    """Ask the event socket itself (one second at most), and share the answer."""
+    try:
+        probe_event_socket(address.host, address.port, address.password)
+    except OSError as exc:
+        seen = switch_state.Seen(ok=False, at=time.time(), error=f"{exc.__class__.__name__}: {exc}")
+    else:
+        seen = switch_state.Seen(ok=True, at=time.time(), error="")
+    switch_state.note(address.name, ok=seen.ok, error=seen.error)
+    return seen
 
 
 def dialer_status() -> dict[str, Any]:
