@@ -58,6 +58,14 @@ class Campaign(models.Model):
         help_text=f"Seconds an originate rings before it gives up (originate_timeout), "
         f"{RING_TIMEOUT_MIN} to {RING_TIMEOUT_MAX}.",
     )
+    # Section 5a: per result a delay and a maximum of attempts ([{"result", "delay", "max_attempts"}, …]);
+    # calling hours per weekday in the contact's local time ({"mon": [["09:00", "20:00"]], …}); the zone of
+    # contacts whose own zone is unknown.
+    retry_rules = models.JSONField(default=list, blank=True)
+    calling_hours = models.JSONField(default=dict, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC")
+    # Lines this campaign may hold at once (empty: no cap of its own).
+    max_concurrent_calls = models.PositiveIntegerField(null=True, blank=True)
     # Seed 004: too many attempt records not yet saved by the external system; running, but not dialed.
     waiting_for_records = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,6 +148,14 @@ class Contact(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     hangup_cause = models.CharField(max_length=60, blank=True)
     switch_name = models.CharField(max_length=60, blank=True, help_text="The dialer node / switch holding the call.")
+    # Section 5a: not dialed before this (a retry rule, a callback, a claim that placed no call).
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # The customer's IANA zone when the campaign manager gave it (else the number's, else the campaign's).
+    time_zone = models.CharField(max_length=64, blank=True)
+    # A pending contact that is not due yet (its start_time or retry_at is ahead) waits outside the dialing
+    # queue, so that the cycle never walks past it; ``wake_at`` is when it is due (see lifecycle.wake_due).
+    scheduled = models.BooleanField(default=False, db_default=False)
+    wake_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -161,14 +177,18 @@ class Contact(models.Model):
             ),
         ]
         indexes: ClassVar = [
-            # The scheduler's query: a campaign's eligible contacts in dialing order.
+            # The scheduler's query: a campaign's due contacts in dialing order (waiting ones are not in it).
             models.Index(
                 "campaign",
                 models.F("priority").desc(),
                 "received_time",
                 "id",
-                name="contact_pending_fifo",
-                condition=Q(status=ContactStatus.PENDING),
+                name="contact_due_fifo",
+                condition=Q(status=ContactStatus.PENDING, scheduled=False),
+            ),
+            # Waiting contacts in the order they become due: each cycle wakes those whose time has come.
+            models.Index(
+                fields=["wake_at"], name="contact_waking", condition=Q(status=ContactStatus.PENDING, scheduled=True)
             ),
             # Campaign control and per-status counts: start/stop/purge touch one status of one campaign.
             models.Index(fields=["campaign", "status"], name="contact_campaign_status"),
