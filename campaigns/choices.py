@@ -18,6 +18,18 @@ class ContactStatus(models.TextChoices):
 ACTIVE_STATUSES = (ContactStatus.DIALED, ContactStatus.AGENT_PENDING)
 
 
+class RetryResult(models.TextChoices):
+    """Results a campaign's retry rules may name (section 5a; OCS treatments, VICIdial recycling)."""
+
+    BUSY = "Busy"
+    NO_ANSWER = "No Answer"
+    ANSWERING_MACHINE = "Answering Machine"
+    ALL_TRUNKS_BUSY = "All Trunks Busy"
+    ABANDONED = "Abandoned"
+    DROPPED = "Dropped"
+    GENERAL_ERROR = "General Error"
+
+
 class CampaignType(models.TextChoices):
     IVR = "IVR"
     AGENT = "AGENT"

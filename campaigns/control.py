@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from campaigns import lifecycle
 from campaigns.choices import ACTIVE_STATUSES, Actor, CampaignAction, CampaignState, ContactStatus
@@ -37,7 +38,13 @@ class ControlResult:
 
 def start_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:
     """Stopped contacts go back to ``pending`` and the campaign runs."""
-    return _move(campaign_id, lifecycle.resume_campaign, CampaignState.RUNNING, CampaignAction.START, actor)
+    return _move(
+        campaign_id,
+        lambda campaign: lifecycle.resume_campaign(campaign, now=timezone.now()),
+        CampaignState.RUNNING,
+        CampaignAction.START,
+        actor,
+    )
 
 
 def stop_campaign(campaign_id: str, *, actor: str = Actor.CLIENT) -> ControlResult:

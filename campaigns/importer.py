@@ -201,12 +201,13 @@ INSERT INTO campaigns_contact (
     id, customer_number, campaign_type, gateway_id, status, call_result, received_time, dial_time,
     campaign_contact_id, campaign_id, start_time, end_time, priority, ivr, dialing_mode, routing_mode,
     resource_id, queue_name, contact_list_id, attempts, call_id, claimed_at, agent_extension, answered_at, ended_at,
-    hangup_cause, switch_name, updated_at
+    hangup_cause, switch_name, updated_at, scheduled, wake_at
 )
 SELECT s.id, s.customer_number, s.campaign_type, s.gateway_id, %(status)s, '',
     %(now)s + s.line * interval '1 microsecond', NULL, s.campaign_contact_id, %(campaign)s, s.start_time,
     s.end_time, s.priority, s.ivr, s.dialing_mode, s.routing_mode, s.resource_id, s.queue_name, l.id, 0, NULL,
-    NULL, '', NULL, NULL, '', '', %(now)s
+    NULL, '', NULL, NULL, '', '', %(now)s, s.start_time > %(now)s,
+    CASE WHEN s.start_time > %(now)s THEN s.start_time END
 FROM contact_import s JOIN campaigns_contactlist l ON l.campaign_id = %(campaign)s AND l.name = s.list_name
 ORDER BY s.line
 ON CONFLICT (id) DO NOTHING

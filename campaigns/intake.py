@@ -113,6 +113,9 @@ def build_contacts(contacts: Sequence[ContactInput], *, received_at: datetime) -
             contact_list=lists[(c.campaign_id, c.contact_list)],
             status=initial_status(campaigns[c.campaign_id]),
             received_time=received_at + index * step,
+            # Loaded ahead of its time: it waits outside the dialing queue until then.
+            scheduled=c.start_time > received_at,
+            wake_at=c.start_time if c.start_time > received_at else None,
         )
         for index, c in enumerate(contacts)
     ]

@@ -73,6 +73,15 @@ _RELEASED = (
 )
 _UNSENT = f"(c.status = '{S.AGENT_PENDING}' OR (c.status = '{S.DIALED}' AND c.dial_time IS NULL))"
 
+
+def _waiting(retry_at: str, now: str) -> str:
+    """SET clauses for a contact becoming pending: it waits outside the dialing queue until it is due.
+
+    ``retry_at`` and ``now`` are SQL expressions; due = the later of its start_time and retry_at.
+    """
+    due = f"greatest(c.start_time, coalesce({retry_at}, c.start_time))"
+    return f"retry_at = {retry_at}, scheduled = {due} > {now}, wake_at = CASE WHEN {due} > {now} THEN {due} END"
+
 _CLAIM = f"""
 UPDATE campaigns_contact c SET
     status = CASE WHEN c.campaign_type = %(ivr)s THEN '{S.DIALED}' ELSE '{S.AGENT_PENDING}' END,
@@ -123,15 +132,19 @@ def mark_sending(call_id: str, *, now: datetime) -> bool:
         return bool(cursor.rowcount == 1)
 
 
-def release(call_ids: Sequence[str], *, now: datetime) -> int:
-    """Claims that placed no call go back to ``pending`` (``stopped`` in a stopped campaign): no attempt."""
+def release(call_ids: Sequence[str], *, now: datetime, retry_at: datetime | None = None) -> int:
+    """Claims that placed no call go back to ``pending`` (``stopped`` in a stopped campaign): no attempt.
+
+    ``retry_at``: not dialable before then (section 5a), so the contacts behind it are dialed meanwhile.
+    """
     if not call_ids:
         return 0
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE campaigns_contact c SET status = {_RELEASED}, updated_at = %s "
-            f"WHERE c.call_id = ANY(%s::uuid[]) AND {_UNSENT}",
-            [now, list(call_ids)],
+            f"UPDATE campaigns_contact c SET status = {_RELEASED}, updated_at = %(now)s, "
+            f"{_waiting('%(retry_at)s::timestamptz', '%(now)s')} "
+            f"WHERE c.call_id = ANY(%(calls)s::uuid[]) AND {_UNSENT}",
+            {"now": now, "retry_at": retry_at, "calls": list(call_ids)},
         )
         return int(cursor.rowcount)
 
@@ -158,18 +171,22 @@ class Finish:
     at: datetime
     # False when the originate placed no call after all (-ERR GATEWAY_DOWN): the attempt is given back.
     attempted: bool = True
+    # For a contact that is pending again: not dialed before then (a retry rule, a gateway down).
+    retry_at: datetime | None = None
 
 
 FINISHED_COLUMNS: Final = (
     "id", "call_id", "campaign_id", "campaign_contact_id", "dial_time", "answered_at", "agent_extension", "status",
+    "retry_at",
 )  # fmt: skip
 _FINISH = f"""
 UPDATE campaigns_contact c SET
     status = CASE WHEN v.status = '{S.PENDING}' THEN {_RELEASED} ELSE v.status END,
     call_result = v.result, hangup_cause = v.cause, ended_at = v.at, updated_at = v.at,
-    attempts = c.attempts - CASE WHEN v.attempted THEN 0 ELSE 1 END
-FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::bool[])
-    AS v(call_id, status, result, cause, at, attempted)
+    attempts = c.attempts - CASE WHEN v.attempted THEN 0 ELSE 1 END,
+    {_waiting("v.retry_at", "v.at")}
+FROM unnest(%s::uuid[], %s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[], %s::bool[],
+    %s::timestamptz[]) AS v(call_id, status, result, cause, at, attempted, retry_at)
 WHERE c.call_id = v.call_id AND c.status IN {_sql_in(Move.FINISH, 0)}
 RETURNING {", ".join("c." + column for column in FINISHED_COLUMNS)}
 """
@@ -192,6 +209,7 @@ def finish(ends: Sequence[Finish]) -> list[dict[str, Any]]:
         [e.hangup_cause for e in values],
         [e.at for e in values],
         [e.attempted for e in values],
+        [e.retry_at for e in values],
     ]
     with connection.cursor() as cursor:
         cursor.execute(_FINISH, params)
@@ -223,20 +241,50 @@ def hold_campaign(campaign_id: str) -> int:
     )
 
 
-def resume_campaign(campaign_id: str) -> int:
-    """A campaign starts: its stopped contacts are pending again."""
-    return Contact.objects.filter(campaign_id=campaign_id, status__in=TRANSITIONS[Move.RESUME][0]).update(
-        status=S.PENDING
-    )
+def resume_campaign(campaign_id: str, *, now: datetime) -> int:
+    """A campaign starts: its stopped contacts are pending again (those not due yet wait for their time)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE campaigns_contact c SET status = '{S.PENDING}', updated_at = %(now)s, "
+            f"{_waiting('c.retry_at', '%(now)s')} "
+            f"WHERE c.campaign_id = %(campaign)s AND c.status IN {_sql_in(Move.RESUME, 0)}",
+            {"now": now, "campaign": campaign_id},
+        )
+        return int(cursor.rowcount)
 
 
 def call_back(contact_id: str, *, source: str, at: datetime, now: datetime) -> bool:
-    """An agent asked to call again at ``at``: the ended contact is pending again from then."""
+    """An agent asked to call again at ``at``: the ended contact is pending again from then.
+
+    The campaign manager's ``start_time`` is kept; the callback is the contact's retry time.
+    """
     if source not in TRANSITIONS[Move.CALL_BACK][0]:
         return False
-    return (
-        Contact.objects.filter(pk=contact_id, status=source).update(
-            status=S.PENDING, start_time=at, call_result="", updated_at=now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE campaigns_contact c SET status = '{S.PENDING}', call_result = '', updated_at = %(now)s, "
+            f"{_waiting('%(at)s::timestamptz', '%(now)s')} WHERE c.id = %(contact)s AND c.status = %(source)s",
+            {"now": now, "at": at, "contact": contact_id, "source": source},
         )
-        == 1
-    )
+        return bool(cursor.rowcount == 1)
+
+
+# How many waiting contacts one cycle makes due at most: a list loaded for 9:00 wakes over a few cycles
+# rather than in one statement that would hold the cycle for seconds.
+WAKE_BATCH: Final = 10_000
+
+
+def wake_due(*, now: datetime, limit: int = WAKE_BATCH) -> int:
+    """Waiting contacts whose time has come join the dialing queue (earliest first).
+
+    Not a move of the table: the contact stays ``pending``; only whether the cycle may see it changes.
+    Its cost is the contacts that become due, never the ones still waiting.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_contact SET scheduled = false, wake_at = NULL WHERE id = ANY(ARRAY("
+            f"SELECT id FROM campaigns_contact WHERE status = '{S.PENDING}' AND scheduled AND wake_at <= %s "
+            "ORDER BY wake_at LIMIT %s FOR UPDATE SKIP LOCKED)) AND scheduled",
+            [now, limit],
+        )
+        return int(cursor.rowcount)

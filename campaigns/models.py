@@ -151,7 +151,7 @@ class Contact(models.Model):
     # Section 5a: not dialed before this (a retry rule, a callback, a claim that placed no call).
     retry_at = models.DateTimeField(null=True, blank=True)
     # The customer's IANA zone when the campaign manager gave it (else the number's, else the campaign's).
-    time_zone = models.CharField(max_length=64, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, db_default="")
     # A pending contact that is not due yet (its start_time or retry_at is ahead) waits outside the dialing
     # queue, so that the cycle never walks past it; ``wake_at`` is when it is due (see lifecycle.wake_due).
     scheduled = models.BooleanField(default=False, db_default=False)

@@ -9,7 +9,9 @@ workers last saw.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -47,8 +49,10 @@ def apply_reservation(contact_id: str, status: str, reservation: Reservation | N
     if contact.status != ContactStatus.AGENT_PENDING:
         raise NotAwaitingAgent(f"contact {contact_id} is {contact.status}, not agent_pending")
     if status == NO_AGENT_AVAILABLE or reservation is None:
+        now = timezone.now()
         with transaction.atomic():
-            if not lifecycle.release([str(contact.call_id)], now=timezone.now()):
+            retry_at = now + timedelta(seconds=settings.NO_AGENT_RETRY)
+            if not lifecycle.release([str(contact.call_id)], now=now, retry_at=retry_at):
                 raise NotAwaitingAgent(f"contact {contact_id} changed meanwhile")
         contact.refresh_from_db(fields=["status"])
         return contact.status

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -98,7 +99,7 @@ def _originate(contact: Contact, command: ApiCommand, *, client: SwitchClient, t
     if placement is Placement.INVALID:
         return _fail_unsent(contact, INVALID_GATEWAY, PlaceOutcome.GATEWAY_INVALID)
     if placement is Placement.LATER:
-        return release_unsent(contact, reason=PlaceOutcome.GATEWAY_DOWN)
+        return release_unsent(contact, reason=PlaceOutcome.GATEWAY_DOWN, retry_after=settings.GATEWAY_DOWN_RETRY)
     throttle.wait_for_slot()
     client.ensure_alive()
     if not _mark_sending(contact):
@@ -125,9 +126,15 @@ def _mark_sending(contact: Contact) -> bool:
 
 
 @transaction.atomic
-def release_unsent(contact: Contact, *, reason: str) -> str:
-    """The claim placed no call: back to ``pending`` (no attempt), and a reserved agent is freed."""
-    if not lifecycle.release([str(contact.call_id)], now=timezone.now()):
+def release_unsent(contact: Contact, *, reason: str, retry_after: float = 0, now: datetime | None = None) -> str:
+    """The claim placed no call: back to ``pending`` (no attempt), and a reserved agent is freed.
+
+    ``retry_after`` seconds (section 5a's delays): the contact is not dialable before then, while the
+    contacts behind it in its campaign are.
+    """
+    now = now or timezone.now()
+    retry_at = now + timedelta(seconds=retry_after) if retry_after else None
+    if not lifecycle.release([str(contact.call_id)], now=now, retry_at=retry_at):
         return PlaceOutcome.GONE
     queue_end_chat(contact, reason=reason)
     return reason
@@ -158,5 +165,7 @@ def request_agent(contact: Contact) -> str:
         voice_connector.post("agent-requests", payload)
     except voice_connector.VoiceConnectorError as exc:
         logger.warning("agent request for contact %s failed, back to pending: %s", contact.id, exc)
-        return release_unsent(contact, reason=PlaceOutcome.VOICE_CONNECTOR_DOWN)
+        return release_unsent(
+            contact, reason=PlaceOutcome.VOICE_CONNECTOR_DOWN, retry_after=settings.VOICE_CONNECTOR_RETRY
+        )
     return PlaceOutcome.AGENT_REQUESTED

@@ -1,9 +1,10 @@
-"""Eligible contacts and claims, in SQL shaped for the partial index ``contact_pending_fifo``.
+"""Eligible contacts and claims, in SQL shaped for the partial index ``contact_due_fifo``.
 
 A cycle's cost depends on the number of running campaigns and free slots, not on
 how many contacts wait: each campaign's queue is read through the index, at most
-``cap`` rows deep. Claims lock rows with ``FOR UPDATE SKIP LOCKED`` and move them
-out of ``pending`` in the same statement, so two schedulers never take one contact.
+``cap`` rows deep. Claims lock rows with ``FOR UPDATE SKIP LOCKED`` and the
+lifecycle moves them out of ``pending`` in the same transaction, so two schedulers
+never take one contact.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from campaigns import lifecycle
 from campaigns.choices import CampaignState, CampaignType, ContactStatus
 from dialer.planner import Allocation, CampaignQueue
 
-# The conditions that make a pending contact dialable now (x is the contact).
+# The conditions that make a pending contact dialable now (x is the contact). Contacts that are not due
+# yet are ``scheduled`` and outside the index the cycle walks; the time tests are a guard behind that.
 _ELIGIBLE = """
-    x.status = 'pending' AND x.start_time <= %(now)s AND x.end_time > %(now)s
+    x.status = 'pending' AND NOT x.scheduled AND x.start_time <= %(now)s AND x.end_time > %(now)s
+    AND (x.retry_at IS NULL OR x.retry_at <= %(now)s)
     AND NOT EXISTS (SELECT 1 FROM campaigns_donotcall d WHERE d.customer_number = x.customer_number)
 """
 _DIALING_ORDER = "x.priority DESC, x.received_time, x.id"

@@ -87,6 +87,7 @@ def try_dial_next_batch(client: SwitchClient | None = None) -> int:
     """Run one cycle; returns how many calls it placed or requested agents for (reserved calls included)."""
     client = client or switch_client()
     expire_contacts()
+    lifecycle.wake_due(now=timezone.now())
     if not can_dial(client):
         return 0
     name = client.address.name

@@ -7,20 +7,24 @@ reported twice (hangup and failed originate, or a replay) is ended once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 
 from campaigns import lifecycle
+from campaigns.choices import ContactStatus
 from campaigns.signals import on_commit_once
 from dialer.commit_hooks import request_cycle
 from dialer.end_chat import end_chat_payload
 from dialer.models import MessageKind
 from dialer.outbox import OutboxMessage, queue_messages
 from dialer.results import CallEnd
+from dialer.retries import RULE_RESULTS, retry_time
 from dialer.signals import call_attempts_ended
 
 
@@ -39,8 +43,17 @@ def end_calls(reports: Sequence[CallEndReport]) -> set[str]:
     the originate placed no call): its history row and record 1 are written with the same end.
     """
     by_call = {r.call_id: r for r in reports}
+    retries = _retry_times(list(by_call.values()))
     finishes = [
-        lifecycle.Finish(r.call_id, r.end.status, r.end.call_result, r.end.hangup_cause, r.at, r.end.attempted)
+        lifecycle.Finish(
+            r.call_id,
+            ContactStatus.PENDING if r.call_id in retries else r.end.status,
+            r.end.call_result,
+            r.end.hangup_cause,
+            r.at,
+            r.end.attempted,
+            retries.get(r.call_id),
+        )
         for r in by_call.values()
     ]
     ended = lifecycle.finish(finishes)
@@ -50,6 +63,40 @@ def end_calls(reports: Sequence[CallEndReport]) -> set[str]:
     queue_messages([message for row in ended for message in _messages(row, by_call[row["call_id"]])])
     on_commit_once(request_cycle)
     return {row["call_id"] for row in ended}
+
+
+_RULES = f"""
+SELECT c.call_id, c.attempts, c.end_time, g.retry_rules FROM campaigns_contact c
+JOIN campaigns_campaign g ON g.campaign_id = c.campaign_id
+WHERE c.call_id = ANY(%s::uuid[]) AND c.status = '{ContactStatus.DIALED}'
+"""
+
+
+def _retry_times(reports: list[CallEndReport]) -> dict[str, datetime]:
+    """Calls whose contact is dialed again, and from when: an originate that placed no call (after
+    GATEWAY_DOWN_RETRY), or an end its campaign's retry rules retry."""
+    retries = {
+        r.call_id: r.at + timedelta(seconds=settings.GATEWAY_DOWN_RETRY)
+        for r in reports
+        if r.end.status == ContactStatus.PENDING
+    }
+    ruled = [r for r in reports if r.end.status == ContactStatus.ENDED and r.end.result_code in RULE_RESULTS]
+    if not ruled:
+        return retries
+    with connection.cursor() as cursor:
+        cursor.execute(_RULES, [[r.call_id for r in ruled]])
+        # Django leaves jsonb undecoded on raw queries (its JSONField decodes it).
+        facts = {str(cid): (attempts, end, json.loads(rules)) for cid, attempts, end, rules in cursor.fetchall()}
+    for report in ruled:
+        if report.call_id not in facts:
+            continue
+        attempts, window_end, rules = facts[report.call_id]
+        at = retry_time(
+            rules, result_code=report.end.result_code, attempts=attempts, ended_at=report.at, window_end=window_end
+        )
+        if at is not None:
+            retries[report.call_id] = at
+    return retries
 
 
 def _reported(row: dict[str, Any], report: CallEndReport) -> dict[str, Any]:
@@ -93,6 +140,7 @@ def _call_result(row: dict[str, Any], report: CallEndReport) -> dict[str, object
         "campaign_id": row["campaign_id"],
         "campaign_contact_id": row["campaign_contact_id"],
         "status": row["status"],
+        "retry_at": iso(row["retry_at"]) if row["status"] == ContactStatus.PENDING else None,
         "call_result": report.end.call_result,
         "hangup_cause": report.end.hangup_cause,
         "dial_time": iso(row["dial_time"]),

@@ -145,9 +145,13 @@ def sweep_stale_calls(now: datetime | None = None) -> dict[str, int]:
         status=ContactStatus.AGENT_PENDING,
         claimed_at__lt=now - timedelta(seconds=settings.AGENT_RESERVATION_TIMEOUT),
     )
+    # A claim never sent is first in line again; a reservation that never came waits like one refused.
     released = {
-        kind: sum(release_unsent(contact, reason=kind) == kind for contact in contacts)
-        for kind, contacts in (("unsent claims released", unsent), ("agent requests expired", unanswered))
+        kind: sum(release_unsent(contact, reason=kind, retry_after=delay, now=now) == kind for contact in contacts)
+        for kind, contacts, delay in (
+            ("unsent claims released", unsent, 0),
+            ("agent requests expired", unanswered, settings.VOICE_CONNECTOR_RETRY),
+        )
     }
     AgentReservation.objects.filter(created_at__lt=now - RESERVATION_RETENTION).delete()
     return {"stale": ended, **released}

@@ -11,6 +11,7 @@ knowledge; the dialer asks through the ``predial_race_check`` signal.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from enum import StrEnum
 
 import requests
@@ -47,7 +48,7 @@ def check_before_dialing(contact: Contact) -> Verdict:
     if verdict is Verdict.DENIED:
         lifecycle.fail_unsent(call_id, result=DENIED_RESULT, now=now)
     elif verdict is Verdict.RETRY:
-        lifecycle.release([call_id], now=now)
+        lifecycle.release([call_id], now=now, retry_at=now + timedelta(seconds=settings.VOICE_CONNECTOR_RETRY))
     return verdict
 
 

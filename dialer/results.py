@@ -16,6 +16,7 @@ class ResultCode(IntEnum):
     GENERAL_ERROR = 3
     BUSY = 6
     NO_ANSWER = 7
+    ANSWERING_MACHINE = 9
     ALL_TRUNKS_BUSY = 10
     SIT_INVALID_NUM = 11
     ABANDONED = 21

@@ -155,6 +155,11 @@ DEFAULT_IVR = env.text("DEFAULT_IVR", pattern=alphabets.EXTENSION)
 STALE_CALL_TIMEOUT = env.integer("STALE_CALL_TIMEOUT", 3600, minimum=1)
 # An agent request the voice connector never answers is put back to pending after this many seconds.
 AGENT_RESERVATION_TIMEOUT = env.integer("AGENT_RESERVATION_TIMEOUT", 120, minimum=1)
+# Section 5a: seconds before a claim that placed no call is dialable again (gateway down; no agent; voice
+# connector unreachable, which also covers a reservation that never came and unanswered pre-dial validation).
+GATEWAY_DOWN_RETRY = env.integer("GATEWAY_DOWN_RETRY", 60, minimum=0)
+NO_AGENT_RETRY = env.integer("NO_AGENT_RETRY", 10, minimum=0)
+VOICE_CONNECTOR_RETRY = env.integer("VOICE_CONNECTOR_RETRY", 30, minimum=0)
 VOICE_CONNECTOR_URL = env.url("VOICE_CONNECTOR_URL")
 VOICE_CONNECTOR_TOKEN = env.text("VOICE_CONNECTOR_TOKEN")
 

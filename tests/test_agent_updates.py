@@ -45,11 +45,14 @@ def test_a_disposition_and_an_activity_are_queued_then_applied(manager, ended_ca
 
 def test_a_callback_reschedules_the_contact(manager, ended_call):
     callback = timezone.now() + timedelta(hours=2)
+    before = Contact.objects.get(pk=ended_call).start_time
     manager.post(URL, update(ended_call, callback_time=callback.isoformat()), format="json")
     apply_queued()
     contact = Contact.objects.get(pk=ended_call)
     assert contact.status == "pending"
-    assert contact.start_time == callback
+    assert contact.retry_at == callback  # section 5a: the callback is the retry time
+    assert contact.start_time == before  # and the campaign manager's start_time is kept as sent
+    assert (contact.scheduled, contact.wake_at) == (True, callback)  # waiting outside the dialing queue
 
 
 @pytest.mark.parametrize(

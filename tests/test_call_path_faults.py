@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import timedelta
 
+import time_machine
 from django.utils import timezone
 
 from campaigns.models import Contact
@@ -27,15 +28,18 @@ def statuses(ids: list[str]) -> list[tuple[str, str, int]]:
     return [(c.status, c.call_result, c.attempts) for c in (Contact.objects.get(pk=i) for i in ids)]
 
 
-def test_while_mod_sofia_is_unloaded_the_claims_go_back_undialed_and_are_dialed_once_it_is_back(switch):
+def test_while_mod_sofia_is_unloaded_the_claims_go_back_undialed_and_are_dialed_once_it_is_back(switch, settings):
     """`sofia status gateway` answers `-ERR sofia Command not found!`: the gateway is unknown now, not invalid."""
     assert "+OK" in switch.run(switch.switch.api("unload", "mod_sofia"))
     ids = add_contacts(3)
     assert try_dial_next_batch() == 3  # the cycle survives the unexpected answer
     assert statuses(ids) == [("pending", "", 0)] * 3
     assert switch.switch.originates == []
+    assert try_dial_next_batch() == 0  # they wait GATEWAY_DOWN_RETRY (section 5a), not claimed every cycle
     switch.run(switch.switch.api("load", "mod_sofia"))
-    wait_until(lambda: try_dial_next_batch() and len(switch.switch.originates) == 3, what="the calls once it is back")
+    wait_until(lambda: switch_client().gateway_state("gw1").value == "up", what="the gateway seen again")
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.GATEWAY_DOWN_RETRY + 1), tick=True):
+        wait_until(lambda: try_dial_next_batch() and len(switch.switch.originates) == 3, what="the calls")
     wait_until(lambda: {s for s, *_ in statuses(ids)} == {"ended"}, what="the calls to end")
     assert sorted(o["number"] for o in switch.switch.originates) == sorted(
         Contact.objects.filter(pk__in=ids).values_list("customer_number", flat=True)

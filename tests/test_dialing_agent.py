@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from campaigns.choices import ApiRole
 from campaigns.models import Contact
@@ -75,14 +79,22 @@ def test_a_queue_routed_contact_without_a_queue_name_is_queued_by_its_resource_i
     assert "sip_h_X-queue='sales'," in switch.switch.originates[0]["args"]
 
 
-def test_no_agent_available_puts_the_contact_back_to_pending(switch, voice_connector, vc_api):
+def test_no_agent_available_puts_the_contact_back_to_pending_for_no_agent_retry(
+    switch, voice_connector, vc_api, settings
+):
     [contact_id] = add_contacts(1, **AGENT)
     try_dial_next_batch()
+    answered = timezone.now()
     response = vc_api.post(RESERVATIONS, {"id": contact_id, "status": "NO_AGENT_AVAILABLE"}, format="json")
     assert response.status_code == 200
-    assert Contact.objects.get(pk=contact_id).status == "pending"
+    contact = Contact.objects.get(pk=contact_id)
+    assert (contact.status, contact.attempts) == ("pending", 0)
+    assert contact.retry_at is not None
+    assert contact.retry_at >= answered + timedelta(seconds=settings.NO_AGENT_RETRY)
+    assert try_dial_next_batch() == 0  # not before its retry time
+    with time_machine.travel(contact.retry_at + timedelta(seconds=1), tick=True):
+        assert try_dial_next_batch() == 1
     assert switch.switch.originates == []
-    assert try_dial_next_batch() == 1
     assert len(voice_connector.bodies("agent-requests")) == 2
 
 

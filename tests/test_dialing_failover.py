@@ -154,7 +154,9 @@ def test_stale_calls_unsent_claims_and_unanswered_agent_requests_are_swept(
     assert status_of(unsent) == ("pending", "")  # certainly never sent: dialed later, not given up
     assert status_of(agent) == ("pending", "")
     assert Contact.objects.get(pk=unsent).attempts == 0
-    assert try_dial_next_batch() == 2  # both come back; the stale call is not redialed
+    # The never-sent claim comes back at once; the unanswered agent request waits VOICE_CONNECTOR_RETRY.
+    assert Contact.objects.get(pk=agent).retry_at == later + timedelta(seconds=settings.VOICE_CONNECTOR_RETRY)
+    assert try_dial_next_batch() == 1  # the stale call is not redialed
     assert [o["number"] for o in switch.switch.originates].count(Contact.objects.get(pk=sent).customer_number) == 1
     assert len(switch.switch.originates) == 2
 
