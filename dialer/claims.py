@@ -29,7 +29,7 @@ _ELIGIBLE = """
 _DIALING_ORDER = "x.priority DESC, x.received_time, x.id"
 
 _QUEUES = f"""
-SELECT c.campaign_id, q.n, q.oldest
+SELECT c.campaign_id, q.n, q.oldest, c.max_concurrent_calls
 FROM campaigns_campaign c
 CROSS JOIN LATERAL (
     SELECT count(*) AS n, min(s.received_time) AS oldest FROM (
@@ -64,11 +64,27 @@ class Claim:
         return self.campaign_type == CampaignType.AGENT
 
 
-def campaign_queues(*, now: datetime, cap: int) -> list[CampaignQueue]:
-    """Running campaigns with eligible contacts, counted up to ``cap`` (nobody can take more)."""
+def campaign_queues(*, now: datetime, cap: int, switch: str) -> list[CampaignQueue]:
+    """Running campaigns with eligible contacts, counted up to ``cap`` (nobody can take more), with the lines
+    each holds on ``switch`` — and the campaigns that hold lines with nothing left to dial (eligible 0), whose
+    lines are not there to share."""
     with connection.cursor() as cursor:
         cursor.execute(_QUEUES, {"now": now, "cap": cap, "running": CampaignState.RUNNING})
-        return [CampaignQueue(cid, n, oldest) for cid, n, oldest in cursor.fetchall()]
+        rows = cursor.fetchall()
+    held = active_calls_by_campaign(switch)
+    queues = [CampaignQueue(cid, n, oldest, held.pop(cid, 0), cap_) for cid, n, oldest, cap_ in rows]
+    return queues + [CampaignQueue(cid, 0, now, active) for cid, active in held.items()]
+
+
+def active_calls_by_campaign(switch: str) -> dict[str, int]:
+    """Calls in progress on this switch per campaign (read through the index of active contacts)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT campaign_id, count(*) FROM campaigns_contact WHERE status IN (%s, %s) AND switch_name = %s "
+            "GROUP BY campaign_id",
+            [ContactStatus.DIALED, ContactStatus.AGENT_PENDING, switch],
+        )
+        return {campaign_id: int(n) for campaign_id, n in cursor.fetchall()}
 
 
 def claim_contacts(allocations: list[Allocation], *, now: datetime, switch: str) -> list[Claim]:

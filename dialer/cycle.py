@@ -52,21 +52,24 @@ def claim_next_batch(switch: str, throttle: Throttle, *, reserved: int = 0) -> l
     if slots == 0:
         return []
     now = timezone.now()
-    return claim_contacts(plan(queues_for(slots, now=now), slots), now=now, switch=switch)
+    queues = queues_for(slots, now=now, switch=switch)
+    return claim_contacts(plan(queues, slots, lines=settings.MAX_CONCURRENT_CALLS), now=now, switch=switch)
 
 
-def queues_for(slots: int, *, now: datetime) -> list[CampaignQueue]:
+def queues_for(slots: int, *, now: datetime, switch: str) -> list[CampaignQueue]:
     """The campaign queues the planner needs, read no deeper than it can use.
 
     First each running campaign's next contact (one index probe each). With no
     more slots than campaigns that is all the plan needs; otherwise no campaign
     can take more than ``slots - campaigns + 1``, so counts stop there. Either
-    way the cost does not depend on how many contacts wait.
+    way the cost does not depend on how many contacts wait. Every campaign's count
+    has the same cap, so that the planner's shares follow the lines each holds.
     """
-    heads = campaign_queues(now=now, cap=1)
-    if slots <= len(heads):
+    heads = campaign_queues(now=now, cap=1, switch=switch)
+    dialable = sum(1 for q in heads if q.eligible)
+    if slots <= dialable:
         return heads
-    return campaign_queues(now=now, cap=slots - len(heads) + 1)
+    return campaign_queues(now=now, cap=slots - dialable + 1, switch=switch)
 
 
 def expire_contacts() -> int:
