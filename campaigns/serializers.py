@@ -13,9 +13,10 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from campaigns import alphabets
-from campaigns.choices import CampaignType, DialingMode, RoutingMode
+from campaigns.choices import CampaignType, DialingMode, RetryResult, RoutingMode
 from campaigns.configuration import EDITABLE_FIELDS
 from campaigns.models import RING_TIMEOUT_DEFAULT, RING_TIMEOUT_MAX, RING_TIMEOUT_MIN, Campaign, Contact
+from campaigns.retry_rules import InvalidRetryRules, validate_retry_rules
 from campaigns.validation import ContactInput, validate_contact
 
 
@@ -95,11 +96,27 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         f"default {RING_TIMEOUT_DEFAULT}.",
     )
 
+    retry_rules = serializers.JSONField(
+        required=False,
+        help_text='Section 5a: [{"result": "Busy", "delay": 300, "max_attempts": 3}, …]; results: '
+        + ", ".join(RetryResult.values),
+    )
+    max_concurrent_calls = WholeNumberField(
+        min_value=1, required=False, allow_null=True, help_text="Lines this campaign may hold at once (null: no cap)."
+    )
+
     class Meta:
         model = Campaign
         fields: ClassVar = ["campaign_id", "id", "guid", "state", "campaign_type", *EDITABLE_FIELDS, "created_at"]
         read_only_fields: ClassVar = ["id", "guid", "state", "created_at"]
         extra_kwargs: ClassVar = {"name": {"required": False, "help_text": "Defaults to campaign_id."}}
+
+
+    def validate_retry_rules(self, value: Any) -> list[dict[str, Any]]:
+        try:
+            return validate_retry_rules(value)
+        except InvalidRetryRules as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
 
 class CampaignUpdateSerializer(CampaignSerializer):
