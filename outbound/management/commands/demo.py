@@ -25,12 +25,13 @@ from django.utils import timezone
 from campaigns.auth import create_api_client
 from campaigns.choices import ACTIVE_STATUSES, ApiRole, CampaignType, ContactStatus
 from campaigns.intake import receive_contacts
-from campaigns.models import ApiClient, Contact
+from campaigns.models import ApiClient, Campaign, Contact
 from campaigns.samples import sample_contacts
 from campaigns.validation import ContactInput, validate_contact
 from outbound.processes import ROOT, ProcessGroup, wait_for_http
 
 DEMO_CAMPAIGNS = {"demo-ivr": CampaignType.IVR, "demo-agent": CampaignType.AGENT}
+DEMO_RETRY_RULES = [{"result": "Busy", "delay": 5, "max_attempts": 3}]
 OPERATOR = ("operator", "outbound-demo")
 
 
@@ -81,6 +82,8 @@ class Command(BaseCommand):
                 first_number=4915100000000 + index * 100_000,  # one customer, one campaign: calls can be counted
             )
             receive_contacts([_valid(row) for row in rows])
+        # A retry rule at work (section 5a): busy IVR customers are called again, up to three attempts.
+        Campaign.objects.filter(campaign_id="demo-ivr").update(retry_rules=DEMO_RETRY_RULES)
         return token, vc_token
 
     def _welcome(self, port: int, token: str) -> None:
@@ -165,10 +168,11 @@ def progress_line() -> str:
         .order_by("-n")
     )
     shown = ", ".join(f"{row['call_result']} {row['n']}" for row in results)
+    retrying = Contact.objects.filter(campaign_id__in=DEMO_CAMPAIGNS, status=ContactStatus.PENDING, attempts__gt=0)
     return (
         f"{timezone.now():%H:%M:%S} calls active {active} (dialed {counts['dialed']}, waiting for an agent "
-        f"{counts['agent_pending']}), pending {counts['pending']}, ended {counts['ended']}, failed {counts['failed']}"
-        + (f" | {shown}" if shown else "")
+        f"{counts['agent_pending']}), pending {counts['pending']} ({retrying.count()} to retry), "
+        f"ended {counts['ended']}, failed {counts['failed']}" + (f" | {shown}" if shown else "")
     )
 
 
