@@ -79,7 +79,7 @@ class ContactSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             "id", "customer_number", "campaign_type", "gateway_id", "status", "call_result", "received_time",
             "dial_time", "campaign_contact_id", "campaign_id", "start_time", "end_time", "priority", "ivr",
             "dialing_mode", "routing_mode", "resource_id", "queue_name", "contact_list", "attempts", "call_id",
-            "agent_extension", "answered_at", "ended_at", "hangup_cause",
+            "agent_extension", "answered_at", "ended_at", "hangup_cause", "retry_at", "time_zone",
         ]  # fmt: skip
         read_only_fields = fields
 

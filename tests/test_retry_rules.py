@@ -35,7 +35,7 @@ def test_a_campaign_without_rules_ends_a_busy_contact_as_seed_001_says(switch):
     )
 
 
-def test_busy_is_retried_exactly_max_attempts_times_at_least_delay_apart(switch, voice_connector, settings):
+def test_busy_is_retried_exactly_max_attempts_times_at_least_delay_apart(switch, voice_connector, settings, manager):
     settings.ATTEMPT_RECORD_URL = "http://127.0.0.1:9/records"  # records are written; delivery is not the point
     switch.scenario.answer_ratio, switch.scenario.busy_ratio = 0.0, 1.0
     [contact_id] = add_contacts(1)
@@ -51,6 +51,9 @@ def test_busy_is_retried_exactly_max_attempts_times_at_least_delay_apart(switch,
             assert (contact.status, contact.call_result) == ("pending", "User busy")
             assert contact.retry_at is not None
             assert contact.retry_at >= contact.ended_at + timedelta(seconds=300)
+            shown = manager.get(f"/api/v1/contacts/{contact_id}/").json()  # visible from outside (5a)
+            assert (shown["status"], shown["call_result"], shown["attempts"]) == ("pending", "User busy", attempt)
+            assert shown["retry_at"] == contact.retry_at.isoformat().replace("+00:00", "Z")
     assert (contact.status, contact.attempts) == ("ended", 3)
     with time_machine.travel(start + timedelta(seconds=2000), tick=True):
         assert try_dial_next_batch() == 0  # no fourth attempt
