@@ -5,6 +5,9 @@ Admin actions call the same services as the API, so both behave identically.
 
 from __future__ import annotations
 
+import io
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -14,8 +17,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
-from campaigns import alphabets
+from campaigns import alphabets, dnc, dnc_api
 from campaigns.choices import ContactStatus
 from campaigns.control import (
     CampaignNotFound,
@@ -25,6 +29,8 @@ from campaigns.control import (
     stop_campaign,
     unload_campaign,
 )
+from campaigns.dnc_import import import_entries
+from campaigns.importer import ImportFileError
 from campaigns.list_imports import ENDED, queue_list_import, rows_read
 from campaigns.models import (
     RING_TIMEOUT_MAX,
@@ -36,6 +42,8 @@ from campaigns.models import (
     DoNotCall,
     ListImport,
 )
+from campaigns.numbers import InvalidNumber, canonical_number
+from campaigns.validation import FieldError
 
 
 def _status_count(status: str) -> Count:
@@ -195,10 +203,142 @@ class ListImportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return TemplateResponse(request, "admin/campaigns/listimport/progress.html", context)
 
 
+class DoNotCallForm(forms.ModelForm):  # type: ignore[type-arg]
+    """An entry as an operator types it: the number in any written form, checked as the API checks it."""
+
+    # Wider than the column: "+49 (0) 501 0000 0006" is stored as "+4950100000006".
+    customer_number = forms.CharField(max_length=64, help_text=f"{dnc_api.ANY_FORM} Stored in E.164.")
+
+    class Meta:
+        model = DoNotCall
+        fields = ("customer_number", "campaign_id", "expires_at", "reason")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        checked = dnc.validate_entry(
+            {name: cleaned.get(name) for name in dnc.ENTRY_FIELDS if name not in self.errors}, now=timezone.now()
+        )
+        if isinstance(checked, dnc.Entry):
+            cleaned.update(asdict(checked))
+        else:
+            for error in checked:
+                if error.field not in self.errors:  # a field the form already refused is not reported twice
+                    self.add_error(error.field if error.field in self.fields else None, error.message)
+        return cleaned
+
+
+class DoNotCallScopeFilter(admin.SimpleListFilter):
+    title = "campaign"
+    parameter_name = "scope"
+    EVERY = "*"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+        campaigns = DoNotCall.objects.exclude(campaign_id="").values_list("campaign_id", flat=True).distinct()
+        return [(self.EVERY, "every campaign"), *((c, c) for c in campaigns.order_by("campaign_id"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[DoNotCall]) -> QuerySet[DoNotCall]:
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(campaign_id="" if value == self.EVERY else value)
+
+
+class DoNotCallExpiredFilter(admin.SimpleListFilter):
+    title = "expired"
+    parameter_name = "expired"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+        return [("no", "in force"), ("yes", "expired")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[DoNotCall]) -> QuerySet[DoNotCall]:
+        in_force = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        return {"no": queryset.filter(in_force), "yes": queryset.exclude(in_force)}.get(self.value() or "", queryset)
+
+
+class DncImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV whose header names customer_number and any of campaign_id, expires_at, reason."
+    )
+    campaign_id = forms.RegexField(
+        rf"\A(?:{alphabets.CAMPAIGN_ID})\Z", max_length=40, required=False, help_text="For rows that name none."
+    )
+    expires_at = forms.DateTimeField(
+        required=False, help_text="For rows that give none (UTC unless an offset is given)."
+    )
+
+    def clean_expires_at(self) -> datetime | None:
+        expires_at: datetime | None = self.cleaned_data.get("expires_at")
+        if expires_at is None:
+            return None
+        checked = dnc.check_expiry(expires_at, now=timezone.now())
+        if isinstance(checked, FieldError):
+            raise forms.ValidationError(checked.message)
+        return checked
+
+
 @admin.register(DoNotCall)
 class DoNotCallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("customer_number", "reason", "created_at")
-    search_fields = ("=customer_number",)
+    """The list, searched by a number in any written form, with an Import CSV page reporting every row."""
+
+    form = DoNotCallForm
+    list_display = ("customer_number", "scope", "expires_at", "in_force", "added_by", "reason", "created_at")
+    list_filter = (DoNotCallScopeFilter, DoNotCallExpiredFilter)
+    search_fields = ("=customer_number", "=campaign_id", "added_by")
+    readonly_fields = ("added_by", "created_at")
+    change_list_template = "admin/campaigns/donotcall/change_list.html"
+
+    @admin.display(description="campaign", ordering="campaign_id")
+    def scope(self, obj: DoNotCall) -> str:
+        return obj.campaign_id or "every campaign"
+
+    @admin.display(description="in force", boolean=True)
+    def in_force(self, obj: DoNotCall) -> bool:
+        return obj.expires_at is None or obj.expires_at > timezone.now()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[DoNotCall], search_term: str
+    ) -> tuple[QuerySet[DoNotCall], bool]:
+        """Also the entries of the number searched for, however it is written ("0501 0000 0006")."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        try:
+            number = canonical_number(search_term, default_region=dnc.default_region())
+        except InvalidNumber:
+            return found, duplicates
+        return found | queryset.filter(customer_number=number), duplicates
+
+    def save_model(self, request: HttpRequest, obj: DoNotCall, form: forms.ModelForm, change: bool) -> None:  # type: ignore[type-arg]
+        """The operator who saved it answers for the entry as it now stands."""
+        obj.added_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self) -> list[URLPattern]:
+        upload = path("import/", self.admin_site.admin_view(self.import_view), name="campaigns_donotcall_import")
+        return [upload, *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Import a CSV at once (a DNC list is small next to a calling list) and show the report of every row."""
+        form = DncImportForm(request.POST or None, request.FILES or None)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = import_entries(
+                    io.TextIOWrapper(upload.open("rb"), encoding="utf-8-sig", newline=""),
+                    added_by=f"import:{upload.name} ({request.user.get_username()})", now=timezone.now(),
+                    campaign_id=form.cleaned_data["campaign_id"], expires_at=form.cleaned_data["expires_at"],
+                )  # fmt: skip
+            except ImportFileError as exc:
+                form.add_error("file", str(exc))
+            except UnicodeDecodeError as exc:
+                form.add_error("file", f"The file is not UTF-8 text (byte {exc.start}).")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "report": report,
+            "title": "Import do-not-call entries",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/campaigns/donotcall/import.html", context)
 
 
 @admin.register(ApiClient)

@@ -65,12 +65,9 @@ class ContactListView(generics.ListAPIView):  # type: ignore[type-arg]
 
     @extend_schema(request=ContactInputSerializer(many=True), responses={200: None, 201: None, 400: None, 409: None})
     def post(self, request: Request) -> Response:
-        items = request.data if isinstance(request.data, list) else [request.data]
-        if not items:
-            return Response({"detail": "No contacts in the request."}, status=status.HTTP_400_BAD_REQUEST)
-        if len(items) > MAX_BATCH:
-            detail = f"At most {MAX_BATCH} contacts per request; use import_contacts for larger files."
-            return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+        items = batch_items(request, "contacts", "import_contacts")
+        if isinstance(items, Response):
+            return items
         contacts, errors = _validate_items(items)
         if errors:
             return Response({"detail": "Invalid contacts; nothing was stored.", "errors": errors}, status=400)
@@ -84,6 +81,17 @@ class ContactListView(generics.ListAPIView):  # type: ignore[type-arg]
         return Response(
             {"ids": [c.id for c in contacts], "created": result.created, "replayed": result.replayed}, status=code
         )
+
+
+def batch_items(request: Request, noun: str, bulk_command: str) -> list[Any] | Response:
+    """A POST body's items (one object or a list of at most MAX_BATCH), or the 400 that refuses it."""
+    items = request.data if isinstance(request.data, list) else [request.data]
+    if not items:
+        return Response({"detail": f"No {noun} in the request."}, status=status.HTTP_400_BAD_REQUEST)
+    if len(items) > MAX_BATCH:
+        detail = f"At most {MAX_BATCH} {noun} per request; use {bulk_command} for larger files."
+        return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+    return items
 
 
 def _validate_items(items: list[Any]) -> tuple[list[ContactInput], list[dict[str, Any]]]:

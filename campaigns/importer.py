@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.calling_hours import zone_key
 from campaigns.intake import ensure_campaigns, ensure_lists, initial_status
 from campaigns.validation import INPUT_FIELDS, REQUIRED_FIELDS, ContactInput, validate_contact
 
@@ -25,7 +26,7 @@ from campaigns.validation import INPUT_FIELDS, REQUIRED_FIELDS, ContactInput, va
 _COPY_CHUNK = 1 << 20
 _CONTENT = (
     "customer_number", "campaign_type", "gateway_id", "campaign_contact_id", "start_time", "end_time", "priority",
-    "ivr", "dialing_mode", "routing_mode", "resource_id", "queue_name",
+    "ivr", "dialing_mode", "routing_mode", "resource_id", "queue_name", "time_zone",
 )  # fmt: skip
 
 
@@ -151,7 +152,8 @@ def _copy_to_staging(cursor: Any, rows: Iterable[tuple[int, ContactInput]]) -> _
             text = (
                 f"{line}\t{c.id}\t{c.customer_number}\t{c.campaign_type}\t{c.gateway_id}\t{c.campaign_contact_id}\t"
                 f"{c.start_time.isoformat()}\t{c.end_time.isoformat()}\t{c.priority}\t{c.ivr}\t{c.dialing_mode}\t"
-                f"{c.routing_mode}\t{c.resource_id}\t{c.queue_name}\t{c.contact_list}\n"
+                f"{c.routing_mode}\t{c.resource_id}\t{c.queue_name}\t{c.contact_list}\t{c.time_zone}\t"
+                f"{zone_key(own=c.time_zone, number=c.customer_number)}\n"
             )
             chunk.append(text)
             size += len(text)
@@ -192,7 +194,8 @@ _CREATE_STAGING = """
 CREATE TEMPORARY TABLE contact_import (
     line integer, id varchar(40), customer_number text, campaign_type text, gateway_id text,
     campaign_contact_id text, start_time timestamptz, end_time timestamptz, priority smallint, ivr text,
-    dialing_mode text, routing_mode text, resource_id text, queue_name text, list_name text
+    dialing_mode text, routing_mode text, resource_id text, queue_name text, list_name text, time_zone text,
+    tz_key text
 )"""
 _COPY_STAGING = "COPY contact_import FROM STDIN"
 # Contacts are received one microsecond apart in file order, so FIFO follows the file.
@@ -201,13 +204,13 @@ INSERT INTO campaigns_contact (
     id, customer_number, campaign_type, gateway_id, status, call_result, received_time, dial_time,
     campaign_contact_id, campaign_id, start_time, end_time, priority, ivr, dialing_mode, routing_mode,
     resource_id, queue_name, contact_list_id, attempts, call_id, claimed_at, agent_extension, answered_at, ended_at,
-    hangup_cause, switch_name, updated_at, scheduled, wake_at
+    hangup_cause, switch_name, updated_at, scheduled, wake_at, time_zone, tz_key
 )
 SELECT s.id, s.customer_number, s.campaign_type, s.gateway_id, %(status)s, '',
     %(now)s + s.line * interval '1 microsecond', NULL, s.campaign_contact_id, %(campaign)s, s.start_time,
     s.end_time, s.priority, s.ivr, s.dialing_mode, s.routing_mode, s.resource_id, s.queue_name, l.id, 0, NULL,
     NULL, '', NULL, NULL, '', '', %(now)s, s.start_time > %(now)s,
-    CASE WHEN s.start_time > %(now)s THEN s.start_time END
+    CASE WHEN s.start_time > %(now)s THEN s.start_time END, s.time_zone, s.tz_key
 FROM contact_import s JOIN campaigns_contactlist l ON l.campaign_id = %(campaign)s AND l.name = s.list_name
 ORDER BY s.line
 ON CONFLICT (id) DO NOTHING

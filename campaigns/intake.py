@@ -10,6 +10,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from campaigns.calling_hours import zone_key
 from campaigns.choices import HOLDING_STATES, Actor, CampaignAction, ContactStatus
 from campaigns.models import Campaign, Contact, ContactList
 from campaigns.signals import campaign_changed, send_on_commit
@@ -113,6 +114,8 @@ def build_contacts(contacts: Sequence[ContactInput], *, received_at: datetime) -
             contact_list=lists[(c.campaign_id, c.contact_list)],
             status=initial_status(campaigns[c.campaign_id]),
             received_time=received_at + index * step,
+            time_zone=c.time_zone,
+            tz_key=zone_key(own=c.time_zone, number=c.customer_number),
             # Loaded ahead of its time: it waits outside the dialing queue until then.
             scheduled=c.start_time > received_at,
             wake_at=c.start_time if c.start_time > received_at else None,

@@ -82,6 +82,7 @@ def _waiting(retry_at: str, now: str) -> str:
     due = f"greatest(c.start_time, coalesce({retry_at}, c.start_time))"
     return f"retry_at = {retry_at}, scheduled = {due} > {now}, wake_at = CASE WHEN {due} > {now} THEN {due} END"
 
+
 _CLAIM = f"""
 UPDATE campaigns_contact c SET
     status = CASE WHEN c.campaign_type = %(ivr)s THEN '{S.DIALED}' ELSE '{S.AGENT_PENDING}' END,
@@ -158,6 +159,26 @@ def fail_unsent(call_id: str, *, result: str, now: datetime) -> bool:
             [result, now, now, call_id],
         )
         return bool(cursor.rowcount == 1)
+
+
+def fail_unsent_calls(call_ids: Sequence[str], *, result: str, now: datetime) -> list[dict[str, Any]]:
+    """Claims that must never become calls (a number found on the do-not-call list), many at a time.
+
+    Returns the rows moved (``FINISHED_COLUMNS``), so that their attempt can be reported.
+    """
+    if not call_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE campaigns_contact c SET status = '{S.FAILED}', call_result = %s, ended_at = %s, updated_at = %s "
+            f"WHERE c.call_id = ANY(%s::uuid[]) AND {_UNSENT} "
+            f"RETURNING {', '.join('c.' + column for column in FINISHED_COLUMNS)}",
+            [result, now, now, list(call_ids)],
+        )
+        rows = [dict(zip(FINISHED_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        row["call_id"] = str(row["call_id"])
+    return rows
 
 
 @dataclass(frozen=True)
@@ -267,6 +288,24 @@ def call_back(contact_id: str, *, source: str, at: datetime, now: datetime) -> b
             {"now": now, "at": at, "contact": contact_id, "source": source},
         )
         return bool(cursor.rowcount == 1)
+
+
+def hold_until(groups: Sequence[tuple[str, str, datetime]]) -> int:
+    """Due contacts of (campaign, zone key) whose calling hours are closed wait until the given opening.
+
+    Not a move of the table either: they stay ``pending``, outside the dialing queue until then.
+    """
+    if not groups:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_contact c SET scheduled = true, wake_at = v.wake_at "
+            "FROM unnest(%s::varchar[], %s::varchar[], %s::timestamptz[]) AS v(campaign_id, tz_key, wake_at) "
+            f"WHERE c.campaign_id = v.campaign_id AND c.tz_key = v.tz_key AND c.status = '{S.PENDING}' "
+            "AND NOT c.scheduled",
+            [[g[0] for g in groups], [g[1] for g in groups], [g[2] for g in groups]],
+        )
+        return int(cursor.rowcount)
 
 
 # How many waiting contacts one cycle makes due at most: a list loaded for 9:00 wakes over a few cycles

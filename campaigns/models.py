@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from campaigns import alphabets
 from campaigns.choices import (
     ACTIVE_STATUSES,
     ApiRole,
@@ -156,6 +157,9 @@ class Contact(models.Model):
     # queue, so that the cycle never walks past it; ``wake_at`` is when it is due (see lifecycle.wake_due).
     scheduled = models.BooleanField(default=False, db_default=False)
     wake_at = models.DateTimeField(null=True, blank=True)
+    # The zones its calling hours are read in: its own zone, or its number's ('|'-joined when several);
+    # empty: its campaign's zone.
+    tz_key = models.CharField(max_length=200, blank=True, db_default="")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -186,6 +190,12 @@ class Contact(models.Model):
                 name="contact_due_fifo",
                 condition=Q(status=ContactStatus.PENDING, scheduled=False),
             ),
+            # Calling hours: a campaign's due contacts per zone, put to wait together when their hours close.
+            models.Index(
+                fields=["campaign", "tz_key"],
+                name="contact_due_zone",
+                condition=Q(status=ContactStatus.PENDING, scheduled=False),
+            ),
             # Waiting contacts in the order they become due: each cycle wakes those whose time has come.
             models.Index(
                 fields=["wake_at"], name="contact_waking", condition=Q(status=ContactStatus.PENDING, scheduled=True)
@@ -206,19 +216,46 @@ class Contact(models.Model):
 
 
 class DoNotCall(models.Model):
-    """A suppressed number: a contact with this number is never dialed."""
+    """A suppressed number: a contact with this number is not dialed, in every campaign or in one.
 
-    customer_number = models.CharField(max_length=20, unique=True)
+    ``customer_number`` is canonical E.164 (``campaigns.numbers``), written by ``campaigns.dnc`` only, so
+    that equal numbers are equal strings; contacts are compared in that form. ``campaign_id`` is a plain
+    identifier, not a key, so that an entry can be made before its campaign exists (and outlives it).
+    """
+
+    customer_number = models.CharField(max_length=20, help_text="E.164, e.g. +4950100000006.")
+    campaign_id = models.CharField(
+        max_length=40, blank=True, default="", db_default="", help_text="Empty: every campaign."
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="No longer applies from then (empty: never).")
+    added_by = models.CharField(
+        max_length=150,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Operator, API client or import:<file> that set it.",
+    )
     reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering: ClassVar = ["customer_number"]
+        ordering: ClassVar = ["customer_number", "campaign_id"]
         verbose_name = "do-not-call entry"
         verbose_name_plural = "do-not-call list"
+        constraints: ClassVar = [
+            # Its index, led by customer_number, is also the lookup index of the dialer and the API.
+            models.UniqueConstraint(fields=["customer_number", "campaign_id"], name="do_not_call_unique_scope"),
+            models.CheckConstraint(
+                condition=Q(customer_number__regex=r"^\+[1-9][0-9]{1,14}$"), name="do_not_call_number_e164"
+            ),
+            models.CheckConstraint(
+                condition=Q(campaign_id="") | Q(campaign_id__regex=rf"^(?:{alphabets.CAMPAIGN_ID})$"),
+                name="do_not_call_campaign_id_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.customer_number
+        return f"{self.customer_number} ({self.campaign_id or 'every campaign'})"
 
 
 class ApiClient(models.Model):

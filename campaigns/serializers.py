@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from rest_framework import serializers
 
 from campaigns import alphabets
+from campaigns.calling_hours import InvalidCallingHours, validate_calling_hours, validate_time_zone
 from campaigns.choices import CampaignType, DialingMode, RetryResult, RoutingMode
 from campaigns.configuration import EDITABLE_FIELDS
 from campaigns.models import RING_TIMEOUT_DEFAULT, RING_TIMEOUT_MAX, RING_TIMEOUT_MIN, Campaign, Contact
@@ -101,6 +102,14 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         help_text='Section 5a: [{"result": "Busy", "delay": 300, "max_attempts": 3}, …]; results: '
         + ", ".join(RetryResult.values),
     )
+    calling_hours = serializers.JSONField(
+        required=False,
+        help_text='Section 5a: local [from, to) ranges per weekday, e.g. {"mon": [["09:00", "20:00"]]}; '
+        "a day left out has no hours; empty: no limit.",
+    )
+    time_zone = serializers.CharField(
+        required=False, help_text="IANA zone of contacts whose own zone is unknown (default UTC)."
+    )
     max_concurrent_calls = WholeNumberField(
         min_value=1, required=False, allow_null=True, help_text="Lines this campaign may hold at once (null: no cap)."
     )
@@ -111,6 +120,17 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         read_only_fields: ClassVar = ["id", "guid", "state", "created_at"]
         extra_kwargs: ClassVar = {"name": {"required": False, "help_text": "Defaults to campaign_id."}}
 
+    def validate_calling_hours(self, value: Any) -> dict[str, list[list[str]]]:
+        try:
+            return validate_calling_hours(value)
+        except InvalidCallingHours as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def validate_time_zone(self, value: Any) -> str:
+        try:
+            return validate_time_zone(value) or "UTC"
+        except InvalidCallingHours as exc:
+            raise serializers.ValidationError(str(exc)) from exc
 
     def validate_retry_rules(self, value: Any) -> list[dict[str, Any]]:
         try:

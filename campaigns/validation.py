@@ -18,6 +18,7 @@ from typing import Any, Final
 from django.db.models import TextChoices
 
 from campaigns import alphabets
+from campaigns.calling_hours import InvalidCallingHours, validate_time_zone
 from campaigns.choices import CampaignType, DialingMode, RoutingMode
 
 # Fields the campaign manager sends. Every other field is the dialer's to set.
@@ -32,7 +33,9 @@ REQUIRED_FIELDS: Final = (
     "end_time",
     "priority",
 )
-OPTIONAL_FIELDS: Final = ("ivr", "dialing_mode", "routing_mode", "resource_id", "queue_name", "contact_list")
+OPTIONAL_FIELDS: Final = (
+    "ivr", "dialing_mode", "routing_mode", "resource_id", "queue_name", "contact_list", "time_zone",
+)  # fmt: skip
 INPUT_FIELDS: Final = REQUIRED_FIELDS + OPTIONAL_FIELDS
 DIALER_FIELDS: Final = frozenset({"status", "call_result", "received_time", "dial_time"})
 # The calling list of contacts that name none.
@@ -58,6 +61,8 @@ class ContactInput:
     resource_id: str = ""
     queue_name: str = ""
     contact_list: str = DEFAULT_LIST_NAME
+    # The customer's IANA zone, when known to the campaign manager (section 5a).
+    time_zone: str = ""
 
     def content(self) -> tuple[Any, ...]:
         """What must match for a re-sent contact to count as the same one."""
@@ -114,6 +119,13 @@ def _choice(name: str, choices: type[TextChoices]) -> Callable[[Any], Any]:
 
 
 _CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _parse_time_zone(value: Any) -> str | FieldError:
+    try:
+        return validate_time_zone(value)
+    except InvalidCallingHours as exc:
+        return FieldError("time_zone", f"Invalid value: {exc}.")
 
 
 def _parse_uuid(value: Any) -> str | FieldError:
@@ -201,5 +213,6 @@ _CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
     "contact_list": _alphabet(
         "contact_list", alphabets.LIST_NAME, "letters, digits, spaces, '.', '_' or '-', at most 100"
     ),
+    "time_zone": _parse_time_zone,
 }
 _REQUIRED: Final = frozenset(REQUIRED_FIELDS)

@@ -24,7 +24,6 @@ from dialer.planner import Allocation, CampaignQueue
 _ELIGIBLE = """
     x.status = 'pending' AND NOT x.scheduled AND x.start_time <= %(now)s AND x.end_time > %(now)s
     AND (x.retry_at IS NULL OR x.retry_at <= %(now)s)
-    AND NOT EXISTS (SELECT 1 FROM campaigns_donotcall d WHERE d.customer_number = x.customer_number)
 """
 _DIALING_ORDER = "x.priority DESC, x.received_time, x.id"
 

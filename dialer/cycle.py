@@ -19,15 +19,18 @@ from django.utils import timezone
 
 from campaigns import lifecycle
 from campaigns.choices import CampaignType
+from campaigns.dnc import suppressed
 from campaigns.models import Contact
 from dialer import switch_state
+from dialer.calling_hours import hold_closed_zones
 from dialer.calls import PlaceOutcome, place_agent_call, place_ivr_call, release_unsent, request_agent
 from dialer.claims import Claim, active_calls, campaign_queues, claim_contacts, lock_switch_for_claims
+from dialer.ends import end_unsent_calls
 from dialer.esl.client import SwitchClient, SwitchUnavailable, switch_client
 from dialer.planner import CampaignQueue, plan
 from dialer.predial import Verdict, check_before_dialing
 from dialer.reservations import ReservedCall, take_reservations
-from dialer.results import EXPIRED
+from dialer.results import EXPIRED, SUPPRESSED
 from dialer.throttle import Throttle, configured_throttle
 
 logger = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ def claim_next_batch(switch: str, throttle: Throttle, *, reserved: int = 0) -> l
     if slots == 0:
         return []
     now = timezone.now()
+    hold_closed_zones(now=now)
     queues = queues_for(slots, now=now, switch=switch)
     return claim_contacts(plan(queues, slots, lines=settings.MAX_CONCURRENT_CALLS), now=now, switch=switch)
 
@@ -110,6 +114,8 @@ def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: Swit
     """
     ids = [r.contact_id for r in reserved] + [c.contact_id for c in claims]
     contacts = Contact.objects.select_related("campaign").in_bulk(ids)
+    blocked = _suppress([contacts[c.contact_id] for c in claims])
+    claims = [c for c in claims if c.contact_id not in blocked]
     steps: list[tuple[Contact, ReservedCall | None]] = [(contacts[r.contact_id], r) for r in reserved]
     steps += [(contacts[c.contact_id], None) for c in claims if not c.is_agent]
     steps += [(contacts[c.contact_id], None) for c in claims if c.is_agent]
@@ -127,6 +133,22 @@ def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: Swit
         if outcome == PlaceOutcome.SWITCH_DOWN:
             _give_back([c for c, _ in steps[index + 1 :]])
             return
+
+
+def _suppress(claimed: list[Contact]) -> set[str]:
+    """Claimed contacts whose number is on the do-not-call list end ``Do Not Call`` (reported, never dialed)."""
+    by_campaign: dict[str, list[Contact]] = {}
+    for contact in claimed:
+        by_campaign.setdefault(contact.campaign_id, []).append(contact)
+    now = timezone.now()
+    listed: list[Contact] = []
+    for campaign_id, group in by_campaign.items():
+        numbers = suppressed([c.customer_number for c in group], campaign_id=campaign_id, now=now)
+        listed += [c for c in group if c.customer_number in numbers]
+    if listed:
+        end_unsent_calls([str(c.call_id) for c in listed], SUPPRESSED, at=now)
+        logger.info("%d claimed contacts are on the do-not-call list: not dialed", len(listed))
+    return {c.id for c in listed}
 
 
 def _place(contact: Contact, reservation: ReservedCall | None, *, client: SwitchClient, throttle: Throttle) -> str:

@@ -65,6 +65,18 @@ def end_calls(reports: Sequence[CallEndReport]) -> set[str]:
     return {row["call_id"] for row in ended}
 
 
+@transaction.atomic(savepoint=False)
+def end_unsent_calls(call_ids: Sequence[str], end: CallEnd, *, at: datetime) -> set[str]:
+    """Claims settled before any call (``end.status`` failed): their attempt is reported like a call's."""
+    rows = lifecycle.fail_unsent_calls(call_ids, result=end.call_result, now=at)
+    if not rows:
+        return set()
+    reports = {row["call_id"]: CallEndReport(row["call_id"], end, at) for row in rows}
+    call_attempts_ended.send(sender=None, ends=[_reported(row, reports[row["call_id"]]) for row in rows])
+    queue_messages([message for row in rows for message in _messages(row, reports[row["call_id"]])])
+    return set(reports)
+
+
 _RULES = f"""
 SELECT c.call_id, c.attempts, c.end_time, g.retry_rules FROM campaigns_contact c
 JOIN campaigns_campaign g ON g.campaign_id = c.campaign_id

@@ -36,6 +36,7 @@ DROPPED: Final = "Dropped"
 SWITCH_ERROR: Final = "Switch Error"
 EXPIRED: Final = "Expired"
 NO_IVR_NUMBER: Final = "No IVR number"
+DO_NOT_CALL: Final = "Do Not Call"
 
 _READABLE: Final = {"INVALID_GATEWAY": INVALID_GATEWAY, "NORMAL_CIRCUIT_CONGESTION": "Circuit congestion"}
 _UNANSWERED_CODES: Final = {
@@ -131,6 +132,11 @@ def not_placed_end(placement: Placement, cause: str) -> CallEnd:
         attempted=False, frees_agent=True,
     )  # fmt: skip
 
+
+# A claimed contact whose number is on the do-not-call list (OCS 51): failed, never dialed, reported.
+SUPPRESSED: Final = CallEnd(
+    DO_NOT_CALL, "", ResultCode.DO_NOT_CALL, answered=False, status=ContactStatus.FAILED, attempted=False
+)
 
 # The originate may have reached the switch but its sender lost the connection: never sent again.
 LOST_ORIGINATE: Final = CallEnd(

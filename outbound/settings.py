@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from campaigns import alphabets
+from campaigns import alphabets, numbers
 from outbound.config import Settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -152,6 +152,7 @@ MAX_CONCURRENT_CALLS = env.integer("MAX_CONCURRENT_CALLS", 10, minimum=1)
 DIALER_CALLS_PER_SECOND = env.number("DIALER_CALLS_PER_SECOND", 5.0, exclusive=True)
 DIALER_POLL_INTERVAL = env.number("DIALER_POLL_INTERVAL", 1.0, exclusive=True)
 DEFAULT_IVR = env.text("DEFAULT_IVR", pattern=alphabets.EXTENSION)
+DEFAULT_REGION = env.text("DEFAULT_REGION", pattern=numbers.REGION_PATTERN)  # national numbers' country
 STALE_CALL_TIMEOUT = env.integer("STALE_CALL_TIMEOUT", 3600, minimum=1)
 # An agent request the voice connector never answers is put back to pending after this many seconds.
 AGENT_RESERVATION_TIMEOUT = env.integer("AGENT_RESERVATION_TIMEOUT", 120, minimum=1)

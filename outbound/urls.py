@@ -3,6 +3,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from campaigns import api as campaigns_api
+from campaigns import dnc_api
 from dialer import api as dialer_api
 from outbound import health, metrics
 from reporting import api as reporting_api
@@ -23,6 +24,8 @@ urlpatterns = [
     path(
         f"{api}campaigns/<str:campaign_id>/unload/", campaigns_api.UnloadCampaignView.as_view(), name="campaign-unload"
     ),
+    path(f"{api}dnc/", dnc_api.DncListView.as_view(), name="dnc"),
+    path(f"{api}dnc/<str:customer_number>/", dnc_api.DncEntryView.as_view(), name="dnc-entry"),
     path(f"{api}dialer/status/", dialer_api.DialerStatusView.as_view(), name="dialer-status"),
     path(
         f"{api}voice-connector/agent-reservations/",

@@ -50,6 +50,8 @@ def test_make_demo_stops_by_itself_with_the_summary_line(demo_database_url):
     per_number = Counter(o["number"] for o in originates)
     assert max(per_number.values()) <= 3
     with psycopg.connect(demo_database_url) as conn:
-        attempts = dict(conn.execute("SELECT customer_number, attempts FROM campaigns_contact").fetchall())
+        attempts: dict[str, int] = dict(
+            conn.execute("SELECT customer_number, attempts FROM campaigns_contact").fetchall()
+        )
     for number, count in per_number.items():
         assert count == attempts[number], number  # every originate is one attempt of its contact

@@ -101,9 +101,12 @@ def test_suppressed_future_and_stopped_contacts_are_not_dialed_and_expired_ones_
     [expired] = add_contacts(
         1, start_time=(now - timedelta(hours=2)).isoformat(), end_time=(now - timedelta(seconds=1)).isoformat()
     )
-    assert try_dial_next_batch() == 0
+    assert try_dial_next_batch() == 1  # the suppressed one is claimed, found listed and settled
     assert switch.switch.originates == []
-    assert statuses([suppressed, future]) == ["pending", "pending"]
+    listed = Contact.objects.get(pk=suppressed)
+    assert (listed.status, listed.call_result) == ("failed", "Do Not Call")  # no longer work remaining
+    assert statuses([future]) == ["pending"]
+    assert Contact.objects.get(pk=future).scheduled  # waiting for its start_time, outside the dialing queue
     expired_contact = Contact.objects.get(pk=expired)
     assert (expired_contact.status, expired_contact.call_result) == ("failed", "Expired")
 

@@ -11,7 +11,8 @@ from tests.conftest import add_contacts
 
 
 def lines_held() -> Counter[str]:
-    return Counter(Contact.objects.filter(status__in=["dialed", "agent_pending"]).values_list("campaign_id", flat=True))
+    held = Contact.objects.filter(status__in=["dialed", "agent_pending"]).values_list("campaign_id", flat=True)
+    return Counter(str(campaign_id) for campaign_id in held)
 
 
 def test_three_campaigns_of_different_ages_each_hold_lines_while_lines_free_one_by_one(switch, settings):
@@ -25,7 +26,8 @@ def test_three_campaigns_of_different_ages_each_hold_lines_while_lines_free_one_
         try_dial_next_batch()
         samples.append(lines_held())
         time.sleep(0.02)
-    still_waiting = Counter(Contact.objects.filter(status="pending").values_list("campaign_id", flat=True))
+    waiting = Contact.objects.filter(status="pending").values_list("campaign_id", flat=True)
+    still_waiting = Counter(str(campaign_id) for campaign_id in waiting)
     assert all(still_waiting[c] > 0 for c in ("old", "mid", "new"))  # every campaign had work throughout
     held = samples[len(samples) // 5 :]  # after the first fill
     assert all(sample["old"] and sample["mid"] and sample["new"] for sample in held), held[:5]

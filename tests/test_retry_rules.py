@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import timedelta
+from functools import partial
 
 import pytest
 import time_machine
@@ -44,12 +45,13 @@ def test_busy_is_retried_exactly_max_attempts_times_at_least_delay_apart(switch,
     for attempt in (1, 2, 3):
         with time_machine.travel(start + timedelta(seconds=400 * (attempt - 1)), tick=True):
             assert try_dial_next_batch() == 1, f"attempt {attempt} not dialed"
-            wait_until(lambda n=attempt: ended_after(contact_id, n), what=f"the end of attempt {attempt}")
+            wait_until(partial(ended_after, contact_id, attempt), what=f"the end of attempt {attempt}")
             contact = Contact.objects.get(pk=contact_id)
             assert try_dial_next_batch() == 0  # never before its retry time
         if attempt < 3:
             assert (contact.status, contact.call_result) == ("pending", "User busy")
             assert contact.retry_at is not None
+            assert contact.ended_at is not None
             assert contact.retry_at >= contact.ended_at + timedelta(seconds=300)
             shown = manager.get(f"/api/v1/contacts/{contact_id}/").json()  # visible from outside (5a)
             assert (shown["status"], shown["call_result"], shown["attempts"]) == ("pending", "User busy", attempt)
@@ -63,6 +65,7 @@ def test_busy_is_retried_exactly_max_attempts_times_at_least_delay_apart(switch,
     assert len(histories) == 3
     assert len({h.attempt_guid for h in histories}) == 3
     for earlier, later in itertools.pairwise(histories):
+        assert earlier.released_at is not None
         assert later.dialing_at - earlier.released_at >= timedelta(seconds=300)
     records = AttemptRecord.objects.filter(contact_id=contact_id)
     assert sorted(records.values_list("sequence", flat=True)) == [0, 0, 0, 1, 1, 1]

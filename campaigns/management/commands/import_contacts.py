@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from campaigns import alphabets
-from campaigns.importer import ImportFileError, import_contacts
+from campaigns.importer import ImportFileError, ImportReport, import_contacts
 
 MAX_LISTED_ERRORS = 1000
 
@@ -24,6 +24,14 @@ def default_list_name(path: Path) -> str:
 def count_lines(path: Path) -> int:
     with path.open("rb") as handle:
         return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+def list_errors(command: BaseCommand, report: ImportReport) -> None:
+    """The rejected rows on stderr, one a line (line, field, reason), at most MAX_LISTED_ERRORS of them."""
+    for error in report.errors[:MAX_LISTED_ERRORS]:
+        command.stderr.write(str(error))
+    if len(report.errors) > MAX_LISTED_ERRORS:
+        command.stderr.write(f"... and {len(report.errors) - MAX_LISTED_ERRORS} more errors")
 
 
 class Command(BaseCommand):
@@ -53,10 +61,7 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {exc}") from exc
         finally:
             bar.close()
-        for error in report.errors[:MAX_LISTED_ERRORS]:
-            self.stderr.write(str(error))
-        if len(report.errors) > MAX_LISTED_ERRORS:
-            self.stderr.write(f"... and {len(report.errors) - MAX_LISTED_ERRORS} more errors")
+        list_errors(self, report)
         self.stdout.write(
             f"{report.rows} rows: {report.imported} imported, {report.already_present} already present, "
             f"{len(report.errors)} errors in {len({e.line for e in report.errors})} rows"
