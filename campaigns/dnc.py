@@ -18,14 +18,14 @@ from django.db import connection
 
 from campaigns.models import DoNotCall
 from campaigns.numbers import InvalidNumber, canonical_number, possible_readings
-from campaigns.validation import _CHECKS, FieldError, _zoned_datetime
+from campaigns.validation import FIELD_CHECKS, FieldError, zoned_datetime
 
 ENTRY_FIELDS: Final = ("customer_number", "campaign_id", "expires_at", "reason")
 _REASON_MAX: Final = DoNotCall._meta.get_field("reason").max_length or 200
 _ADDED_BY_MAX: Final = DoNotCall._meta.get_field("added_by").max_length or 150
 # The contacts' own checks of these two fields, so that both say the same.
-_CAMPAIGN_ID: Final = _CHECKS["campaign_id"]
-_EXPIRES_AT: Final = _zoned_datetime("expires_at")
+_CAMPAIGN_ID: Final = FIELD_CHECKS["campaign_id"]
+_EXPIRES_AT: Final = zoned_datetime("expires_at")
 # Entries written per statement: the import's memory stays flat, the statement's size bounded.
 _CHUNK: Final = 5000
 

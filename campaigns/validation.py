@@ -80,7 +80,7 @@ def validate_contact(raw: Mapping[str, Any]) -> ContactInput | list[FieldError]:
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
     for name, value in raw.items():
-        check = _CHECKS.get(name)
+        check = FIELD_CHECKS.get(name)
         if check is None:
             reason = "is set by the dialer and must not be sent" if name in DIALER_FIELDS else "is not a contact field"
             errors.append(FieldError(name, f"{name} {reason}."))
@@ -146,7 +146,7 @@ def _parse_priority(value: Any) -> int | FieldError:
     return value
 
 
-def _zoned_datetime(name: str) -> Callable[[Any], Any]:
+def zoned_datetime(name: str) -> Callable[[Any], Any]:
     def parse(value: Any) -> datetime | FieldError:
         if type(value) is not str:
             return FieldError(name, "Must be an ISO 8601 date-time string with a time zone.")
@@ -191,7 +191,7 @@ def _check_agent_fields(values: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
-_CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
+FIELD_CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
     "id": _parse_uuid,
     "customer_number": _alphabet(
         "customer_number", alphabets.CUSTOMER_NUMBER, "digits with an optional leading '+', 2 to 20 long"
@@ -202,8 +202,8 @@ _CHECKS: Final[dict[str, Callable[[Any], Any]]] = {
         "campaign_contact_id", alphabets.CAMPAIGN_CONTACT_ID, "letters, digits, '.', '_', ':' or '-'"
     ),
     "campaign_id": _alphabet("campaign_id", alphabets.CAMPAIGN_ID, "letters, digits, '.', '_' or '-', at most 40"),
-    "start_time": _zoned_datetime("start_time"),
-    "end_time": _zoned_datetime("end_time"),
+    "start_time": zoned_datetime("start_time"),
+    "end_time": zoned_datetime("end_time"),
     "priority": _parse_priority,
     "ivr": _alphabet("ivr", alphabets.EXTENSION, "an extension: letters, digits, '*', '#', '+', '.', '_' or '-'"),
     "dialing_mode": _choice("dialing_mode", DialingMode),
