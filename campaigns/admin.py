@@ -6,6 +6,7 @@ Admin actions call the same services as the API, so both behave identically.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from campaigns import alphabets, dnc, dnc_api
+from campaigns.calling_hours import validate_calling_hours, validate_time_zone
 from campaigns.choices import ContactStatus
+from campaigns.configuration import EDITABLE_FIELDS
 from campaigns.control import (
     CampaignNotFound,
     ControlResult,
@@ -29,6 +32,7 @@ from campaigns.control import (
     stop_campaign,
     unload_campaign,
 )
+from campaigns.dialability import reasons_not_dialed
 from campaigns.dnc_import import import_entries
 from campaigns.importer import ImportFileError
 from campaigns.list_imports import ENDED, queue_list_import, rows_read
@@ -43,6 +47,7 @@ from campaigns.models import (
     ListImport,
 )
 from campaigns.numbers import InvalidNumber, canonical_number
+from campaigns.retry_rules import validate_retry_rules
 from campaigns.validation import FieldError
 
 
@@ -64,8 +69,32 @@ def _control_action(service: Any, verb: str) -> Any:
     return admin.action(description=f"{verb.capitalize()} selected campaigns")(action)
 
 
+class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Retry rules, calling hours and the zone checked as the API checks them, naming the field."""
+
+    class Meta:
+        model = Campaign
+        fields = ("campaign_id", "name", "campaign_type", *EDITABLE_FIELDS)
+
+    def _checked(self, name: str, check: Callable[[Any], Any]) -> Any:
+        try:
+            return check(self.cleaned_data.get(name))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_retry_rules(self) -> Any:
+        return self._checked("retry_rules", validate_retry_rules)
+
+    def clean_calling_hours(self) -> Any:
+        return self._checked("calling_hours", validate_calling_hours)
+
+    def clean_time_zone(self) -> Any:
+        return self._checked("time_zone", lambda zone: validate_time_zone(zone) or "UTC")
+
+
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = CampaignForm
     list_display: tuple[str, ...] = (
         "campaign_id", "name", "state", "waiting_for_records", "campaign_type", "dialing_mode", *ContactStatus.values,
     )  # fmt: skip
@@ -105,13 +134,24 @@ for _status in ContactStatus.values:
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("id", "customer_number", "campaign_id", "campaign_type", "status", "call_result", "priority")
+    list_display = (
+        "id", "customer_number", "campaign_id", "campaign_type", "status", "call_result", "priority", "attempts",
+        "retry_at",
+    )  # fmt: skip
     list_filter = ("status", "campaign_type", "dialing_mode", "call_result")
     search_fields = ("=id", "=customer_number", "=campaign_contact_id", "=campaign__campaign_id")
     list_select_related = ("contact_list",)
     # Millions of rows: never count the whole table for the paginator.
     show_full_result_count = False
-    readonly_fields = [f.name for f in Contact._meta.fields]
+    readonly_fields = ["why_not_dialed_now", *(f.name for f in Contact._meta.fields)]
+
+    @admin.display(description="why not dialed now")
+    def why_not_dialed_now(self, contact: Contact) -> str:
+        """Section 5a's rules for this contact, now: window, retry time, calling hours, do-not-call list."""
+        reasons = reasons_not_dialed(contact, now=timezone.now())
+        if contact.status == ContactStatus.PENDING and not reasons:
+            return "Due: it is dialed as lines free up, in its campaign's order."
+        return "; ".join(reasons)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # contacts arrive through the API or an import, with their validation

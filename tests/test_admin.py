@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from campaigns.models import Campaign, Contact, DoNotCall
-from tests.conftest import contacts_payload
+from tests.conftest import add_contacts, contacts_payload
 
 
 @pytest.fixture
@@ -93,3 +96,27 @@ def test_the_campaign_page_refuses_a_ring_timeout_out_of_range(operator, campaig
     assert response.status_code == 200
     assert "ring_timeout" in response.context["adminform"].form.errors
     assert Campaign.objects.get().ring_timeout == 25
+
+
+def test_the_campaign_form_takes_retry_rules_and_calling_hours_and_refuses_bad_ones(operator, campaign):
+    url = f"/admin/campaigns/campaign/{campaign.pk}/change/"
+    rules = '[{"result": "Busy", "delay": 300, "max_attempts": 3}]'
+    hours = '{"mon": [["09:00", "20:00"]]}'
+    form = change_form(campaign, retry_rules=rules, calling_hours=hours, time_zone="America/New_York")
+    assert operator.post(url, form).status_code == 302
+    saved = Campaign.objects.get()
+    assert saved.retry_rules == [{"result": "Busy", "delay": 300, "max_attempts": 3}]
+    assert (saved.calling_hours, saved.time_zone) == ({"mon": [["09:00", "20:00"]]}, "America/New_York")
+    bad = change_form(saved, retry_rules='[{"result": "Engaged", "delay": 1, "max_attempts": 1}]', calling_hours=hours)
+    page = operator.post(url, bad).content.decode()
+    assert "is not one of" in page
+    assert Campaign.objects.get().retry_rules == saved.retry_rules
+
+
+def test_a_pending_contact_page_says_why_it_is_not_dialed_now(operator, campaign):
+    [contact_id] = add_contacts(1, campaign.campaign_id)
+    retry_at = timezone.now() + timedelta(hours=1)
+    Contact.objects.filter(pk=contact_id).update(retry_at=retry_at, call_result="User busy")
+    page = operator.get(f"/admin/campaigns/contact/{contact_id}/change/").content.decode()
+    assert "why not dialed now" in page.lower()
+    assert f"its retry time is {retry_at.isoformat()} (after User busy)" in page
