@@ -21,6 +21,7 @@ from django.utils import timezone
 from bench.table import print_table
 from campaigns import lifecycle
 from campaigns.models import Campaign, Contact, DoNotCall
+from dialer.calling_hours import hold_closed_zones
 from dialer.claims import claim_contacts, lock_switch_for_claims
 from dialer.cycle import queues_for
 from dialer.planner import Allocation, CampaignQueue, plan
@@ -92,9 +93,10 @@ def defer_most(total: int) -> None:
 
 
 def product_cycle(now: datetime) -> int:
-    """What a cycle does once it has its slots: wake what is due, lock, read queues, plan, claim."""
+    """What a cycle does once it has its slots: wake what is due, lock, hold closed zones, read queues, plan, claim."""
     lifecycle.wake_due(now=now)
     lock_switch_for_claims("bench")
+    hold_closed_zones(now=now)
     queues = queues_for(SLOTS, now=now, switch="bench")
     return len(claim_contacts(plan(queues, SLOTS), now=now, switch="bench"))
 
