@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -13,8 +14,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns import alphabets
+from campaigns.api import batch_items
 from campaigns.auth import IsVoiceConnector
 from campaigns.serializers import alphabet_field
+from dialer.agent_states import StateReport, apply_states, validate_state
 from dialer.agents import (
     AGENT_RESERVED,
     NO_AGENT_AVAILABLE,
@@ -89,3 +92,28 @@ class AgentReservationView(APIView):
             detail = f"Internal Server Error: {exc.__class__.__name__}; the contact will be dialed later"
             return Response({"detail": detail}, status=500)
         return Response({"id": data["id"], "outcome": outcome})
+
+
+class AgentStatesView(APIView):
+    """The voice connector's agent states (section 5b): applied at once; 200 with how many applied / ignored."""
+
+    permission_classes = [IsVoiceConnector]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict})
+    def post(self, request: Request) -> Response:
+        items = batch_items(request, "agent states", "several requests")
+        if isinstance(items, Response):
+            return items
+        checked = [validate_state(item) for item in items]
+        errors = [
+            {"index": index, "field": error.field, "message": error.message}
+            for index, result in enumerate(checked)
+            if isinstance(result, list)
+            for error in result
+        ]
+        if errors:
+            return Response({"detail": "Invalid agent states; none applied.", "errors": errors[:100]}, status=400)
+        reports = [result for result in checked if isinstance(result, StateReport)]
+        with transaction.atomic():
+            applied = apply_states(reports, now=timezone.now())
+        return Response({"applied": applied, "ignored": len(reports) - applied})

@@ -85,3 +85,38 @@ class UnappliedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_name} {self.call_id} ({self.error[:40]})"
+
+
+class AgentStateName(models.TextChoices):
+    """What the voice connector reports an agent doing in a queue (section 5b)."""
+
+    READY = "ready"
+    RESERVED = "reserved"
+    TALKING = "talking"
+    WRAPUP = "wrapup"
+    NOT_READY = "not_ready"
+    LOGGED_OUT = "logged_out"
+
+
+class AgentState(models.Model):
+    """Each agent's current state per queue, as the voice connector last reported it.
+
+    ``occurred_at`` is when the agent entered the state (the newest report wins); ``confirmed_at`` when the voice
+    connector last said so: a state not confirmed within AGENT_STATE_TTL counts as unknown.
+    """
+
+    agent_extension = models.CharField(max_length=20)
+    queue_name = models.CharField(max_length=20)
+    state = models.CharField(max_length=20, choices=AgentStateName.choices)
+    occurred_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar = ["queue_name", "agent_extension"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["agent_extension", "queue_name"], name="agent_state_once_per_queue"),
+            models.CheckConstraint(condition=Q(state__in=AgentStateName.values), name="agent_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_extension} in {self.queue_name}: {self.state}"

@@ -32,6 +32,11 @@ urlpatterns = [
         dialer_api.AgentReservationView.as_view(),
         name="agent-reservations",
     ),
+    path(
+        f"{api}voice-connector/agent-states/",
+        dialer_api.AgentStatesView.as_view(),
+        name="agent-states",
+    ),
     path(f"{api}agent-updates/", reporting_api.AgentUpdateView.as_view(), name="agent-updates"),
     path(f"{api}schema/", SpectacularAPIView.as_view(), name="schema"),
     path(f"{api}docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

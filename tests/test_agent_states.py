@@ -1,0 +1,86 @@
+"""Agent states from the voice connector (section 5b): the newest wins, a repeat confirms, a stale one is unknown."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from campaigns.choices import ApiRole
+from dialer.agent_states import known_agents
+from dialer.models import AgentState
+
+URL = "/api/v1/voice-connector/agent-states/"
+
+
+def state(agent: str, name: str, at: str, queue: str = "Sales") -> dict[str, str]:
+    return {"agent_extension": agent, "queue_name": queue, "state": name, "occurred_at": at}
+
+
+def test_one_state_or_a_list_is_applied_at_once(vc_api):
+    assert vc_api.post(URL, state("1001", "ready", "2026-12-01T10:00:00Z"), format="json").json() == {
+        "applied": 1,
+        "ignored": 0,
+    }
+    body = [state("1002", "talking", "2026-12-01T10:00:00Z"), state("1003", "wrapup", "2026-12-01T10:00:01Z")]
+    assert vc_api.post(URL, body, format="json").json() == {"applied": 2, "ignored": 0}
+    assert set(AgentState.objects.values_list("agent_extension", "state")) == {
+        ("1001", "ready"),
+        ("1002", "talking"),
+        ("1003", "wrapup"),
+    }
+
+
+def test_an_older_report_is_ignored_and_the_same_one_again_confirms_it(vc_api):
+    vc_api.post(URL, state("1001", "talking", "2026-12-01T10:00:05Z"), format="json")
+    first = AgentState.objects.get().confirmed_at
+    older = vc_api.post(URL, state("1001", "ready", "2026-12-01T10:00:00Z"), format="json").json()
+    assert older == {"applied": 0, "ignored": 1}
+    assert AgentState.objects.get().state == "talking"
+    again = vc_api.post(URL, state("1001", "talking", "2026-12-01T10:00:05Z"), format="json").json()
+    assert again == {"applied": 1, "ignored": 0}
+    assert AgentState.objects.get().confirmed_at > first
+    same_time_other_state = vc_api.post(URL, state("1001", "ready", "2026-12-01T10:00:05Z"), format="json")
+    assert same_time_other_state.json() == {"applied": 0, "ignored": 1}
+    newer = vc_api.post(URL, state("1001", "wrapup", "2026-12-01T10:01:00Z"), format="json").json()
+    assert newer == {"applied": 1, "ignored": 0}
+    assert AgentState.objects.get().state == "wrapup"
+
+
+def test_one_agent_in_two_queues_has_a_state_in_each(vc_api):
+    body = [state("1001", "ready", "2026-12-01T10:00:00Z"), state("1001", "not_ready", "2026-12-01T10:00:00Z", "Care")]
+    assert vc_api.post(URL, body, format="json").json() == {"applied": 2, "ignored": 0}
+
+
+@pytest.mark.parametrize(
+    ("item", "field"),
+    [
+        ({"state": "sleeping"}, "state"),
+        ({"occurred_at": "2026-12-01T10:00:00"}, "occurred_at"),
+        ({"agent_extension": "10,01"}, "agent_extension"),
+        ({"queue_name": "Sales Queue"}, "queue_name"),
+        ({"mood": "good"}, "mood"),
+    ],
+)
+def test_a_bad_field_is_a_400_naming_it_and_nothing_is_applied(vc_api, item, field):
+    body = [state("1001", "ready", "2026-12-01T10:00:00Z"), {**state("1002", "ready", "2026-12-01T10:00:00Z"), **item}]
+    response = vc_api.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert {(e["index"], e["field"]) for e in response.json()["errors"]} == {(1, field)}
+    assert not AgentState.objects.exists()
+
+
+def test_only_the_voice_connector_posts_agent_states(manager, client_for):
+    for api in (manager, client_for(ApiRole.OPERATOR)):
+        assert api.post(URL, state("1001", "ready", "2026-12-01T10:00:00Z"), format="json").status_code == 403
+
+
+def test_a_state_not_confirmed_within_the_ttl_counts_as_unknown(vc_api, settings):
+    now = timezone.now()
+    vc_api.post(
+        URL, [state("1001", "ready", now.isoformat()), state("1002", "talking", now.isoformat())], format="json"
+    )
+    assert known_agents("Sales", now=now) == {"ready": 1, "talking": 1}
+    later = now + timedelta(seconds=settings.AGENT_STATE_TTL + 1)
+    assert known_agents("Sales", now=later) == {}
