@@ -22,6 +22,7 @@ from campaigns.choices import CampaignType
 from campaigns.dnc import suppressed
 from campaigns.models import Contact
 from dialer import switch_state
+from dialer.agent_pacing import over_allowance
 from dialer.calling_hours import hold_closed_zones
 from dialer.calls import PlaceOutcome, place_agent_call, place_ivr_call, release_unsent, request_agent
 from dialer.claims import Claim, active_calls, campaign_queues, claim_contacts, lock_switch_for_claims
@@ -115,6 +116,10 @@ def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: Swit
     ids = [r.contact_id for r in reserved] + [c.contact_id for c in claims]
     contacts = Contact.objects.select_related("campaign").in_bulk(ids)
     blocked = _suppress([contacts[c.contact_id] for c in claims])
+    agents = [contacts[c.contact_id] for c in claims if c.is_agent and c.contact_id not in blocked]
+    for contact in over_allowance(agents, now=timezone.now()):
+        release_unsent(contact, reason="no ready agent in its queue", retry_after=settings.NO_AGENT_RETRY)
+        blocked.add(contact.id)
     claims = [c for c in claims if c.contact_id not in blocked]
     steps: list[tuple[Contact, ReservedCall | None]] = [(contacts[r.contact_id], r) for r in reserved]
     steps += [(contacts[c.contact_id], None) for c in claims if not c.is_agent]

@@ -8,8 +8,12 @@ import pytest
 from django.utils import timezone
 
 from campaigns.choices import ApiRole
+from campaigns.models import Contact
 from dialer.agent_states import known_agents
+from dialer.cycle import try_dial_next_batch
 from dialer.models import AgentState
+from tests.conftest import add_contacts
+from tests.test_dialing_agent import AGENT
 
 URL = "/api/v1/voice-connector/agent-states/"
 
@@ -84,3 +88,25 @@ def test_a_state_not_confirmed_within_the_ttl_counts_as_unknown(vc_api, settings
     assert known_agents("Sales", now=now) == {"ready": 1, "talking": 1}
     later = now + timedelta(seconds=settings.AGENT_STATE_TTL + 1)
     assert known_agents("Sales", now=later) == {}
+
+
+def test_progressive_contacts_ask_for_no_more_agents_than_are_ready(switch, vc_api, voice_connector, settings):
+
+    now = timezone.now().isoformat()
+    ready = [state(f"10{n:02d}", "ready", now, "Sales_Queue") for n in range(3)]
+    vc_api.post(URL, [*ready, state("1099", "talking", now, "Sales_Queue")], format="json")
+    ids = add_contacts(10, **AGENT)
+    try_dial_next_batch()
+    assert len(voice_connector.bodies("agent-requests")) == 3
+    statuses = [c.status for c in Contact.objects.filter(pk__in=ids)]
+    assert (statuses.count("agent_pending"), statuses.count("pending")) == (3, 7)
+    assert set(Contact.objects.filter(pk__in=ids, status="pending").values_list("attempts", flat=True)) == {0}
+    try_dial_next_batch()  # the three requests are still outstanding: nobody more is asked for
+    assert len(voice_connector.bodies("agent-requests")) == 3
+
+
+def test_a_queue_whose_agents_are_unknown_is_paced_as_before(switch, voice_connector):
+
+    add_contacts(5, **AGENT)
+    try_dial_next_batch()
+    assert len(voice_connector.bodies("agent-requests")) == 5
