@@ -15,6 +15,7 @@ BENCHES = {
     "originates": "bench.originates",
     "hangups": "bench.hangups",
     "attempts": "bench.attempt_delivery",
+    "pacing": "bench.pacing",
 }
 
 
