@@ -30,6 +30,13 @@ class RetryResult(models.TextChoices):
     GENERAL_ERROR = "General Error"
 
 
+class OptimizeBy(models.TextChoices):
+    """What predictive pacing aims at (seed 002's GSW_OPTIMIZE_BY: 1 busy factor, 2 overdial rate)."""
+
+    BUSY_FACTOR = "BUSY_FACTOR"
+    OVERDIAL_RATE = "OVERDIAL_RATE"
+
+
 class CampaignType(models.TextChoices):
     IVR = "IVR"
     AGENT = "AGENT"

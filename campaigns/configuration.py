@@ -12,7 +12,8 @@ from campaigns.signals import campaign_changed, send_on_commit
 
 EDITABLE_FIELDS = (
     "name", "dialing_mode", "queue_name", "default_ivr", "template_name", "tenant_name", "ring_timeout",
-    "retry_rules", "max_concurrent_calls", "calling_hours", "time_zone",
+    "retry_rules", "max_concurrent_calls", "calling_hours", "time_zone", "caller_id", "optimize_by", "optimize_goal",
+    "max_dial_ratio",
 )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from campaigns.choices import (
     ContactStatus,
     DialingMode,
     ImportState,
+    OptimizeBy,
     RoutingMode,
 )
 
@@ -67,6 +68,15 @@ class Campaign(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", db_default="UTC")
     # Lines this campaign may hold at once (empty: no cap of its own).
     max_concurrent_calls = models.PositiveIntegerField(null=True, blank=True)
+    # Section 5b, predictive dialing: the number customers see (required for predictive campaigns), what
+    # pacing aims at and its goal (a busy factor such as 0.85, or an overdial rate such as 0.03), and the
+    # most calls in flight per logged-in agent.
+    caller_id = models.CharField(max_length=20, blank=True, db_default="")
+    optimize_by = models.CharField(
+        max_length=20, choices=OptimizeBy.choices, default=OptimizeBy.OVERDIAL_RATE, db_default=OptimizeBy.OVERDIAL_RATE
+    )
+    optimize_goal = models.FloatField(default=0.03, db_default=0.03)
+    max_dial_ratio = models.FloatField(default=3.0, db_default=3.0)
     # Seed 004: too many attempt records not yet saved by the external system; running, but not dialed.
     waiting_for_records = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -83,6 +93,13 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=Q(ring_timeout__gte=RING_TIMEOUT_MIN, ring_timeout__lte=RING_TIMEOUT_MAX),
                 name="campaign_ring_timeout_range",
+            ),
+            models.CheckConstraint(condition=_in("optimize_by", OptimizeBy), name="campaign_optimize_by_valid"),
+            models.CheckConstraint(
+                condition=Q(optimize_goal__gt=0, optimize_goal__lt=1), name="campaign_optimize_goal_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_dial_ratio__gte=1, max_dial_ratio__lte=10), name="campaign_max_dial_ratio_range"
             ),
         ]
 

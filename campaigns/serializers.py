@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from django.conf import settings
 from rest_framework import serializers
 
 from campaigns import alphabets
 from campaigns.calling_hours import InvalidCallingHours, validate_calling_hours, validate_time_zone
-from campaigns.choices import CampaignType, DialingMode, RetryResult, RoutingMode
+from campaigns.choices import CampaignType, DialingMode, OptimizeBy, RetryResult, RoutingMode
 from campaigns.configuration import EDITABLE_FIELDS
 from campaigns.models import RING_TIMEOUT_DEFAULT, RING_TIMEOUT_MAX, RING_TIMEOUT_MIN, Campaign, Contact
 from campaigns.retry_rules import InvalidRetryRules, validate_retry_rules
@@ -110,6 +111,16 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     time_zone = serializers.CharField(
         required=False, help_text="IANA zone of contacts whose own zone is unknown (default UTC)."
     )
+    caller_id = alphabet_field(
+        alphabets.CUSTOMER_NUMBER, max_length=20, required=False, allow_blank=True,
+        help_text="The number predictive calls show (digits, optional leading +).",
+    )  # fmt: skip
+    optimize_goal = serializers.FloatField(
+        required=False, help_text="A busy factor such as 0.85, or an overdial rate such as 0.03 (default)."
+    )
+    max_dial_ratio = serializers.FloatField(
+        required=False, min_value=1.0, max_value=10.0, help_text="Calls in flight per logged-in agent (default 3)."
+    )
     max_concurrent_calls = WholeNumberField(
         min_value=1, required=False, allow_null=True, help_text="Lines this campaign may hold at once (null: no cap)."
     )
@@ -131,6 +142,18 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             return validate_time_zone(value) or "UTC"
         except InvalidCallingHours as exc:
             raise serializers.ValidationError(str(exc)) from exc
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The goal is read by what is optimised: an overdial rate never above the hard cap, a busy factor < 1."""
+        instance = getattr(self, "instance", None)
+        optimize_by = attrs.get("optimize_by", getattr(instance, "optimize_by", OptimizeBy.OVERDIAL_RATE))
+        goal = attrs.get("optimize_goal", getattr(instance, "optimize_goal", 0.03))
+        if optimize_by == OptimizeBy.OVERDIAL_RATE and not 0 < goal <= settings.ABANDON_RATE_LIMIT:
+            message = f"An overdial rate above 0 and at most ABANDON_RATE_LIMIT ({settings.ABANDON_RATE_LIMIT:g})."
+            raise serializers.ValidationError({"optimize_goal": [message]})
+        if optimize_by == OptimizeBy.BUSY_FACTOR and not 0 < goal < 1:
+            raise serializers.ValidationError({"optimize_goal": ["A busy factor above 0 and below 1."]})
+        return attrs
 
     def validate_retry_rules(self, value: Any) -> list[dict[str, Any]]:
         try:

@@ -161,6 +161,8 @@ AGENT_RESERVATION_TIMEOUT = env.integer("AGENT_RESERVATION_TIMEOUT", 120, minimu
 GATEWAY_DOWN_RETRY = env.integer("GATEWAY_DOWN_RETRY", 60, minimum=0)
 NO_AGENT_RETRY = env.integer("NO_AGENT_RETRY", 10, minimum=0)
 VOICE_CONNECTOR_RETRY = env.integer("VOICE_CONNECTOR_RETRY", 30, minimum=0)
+# Section 5b: the hard cap on a predictive campaign's overdial rate (its goal may not exceed it).
+ABANDON_RATE_LIMIT = env.number("ABANDON_RATE_LIMIT", 0.03, exclusive=True)
 # Section 5b: an agent state the voice connector has not confirmed for this long counts as unknown.
 AGENT_STATE_TTL = env.integer("AGENT_STATE_TTL", 60, minimum=1)
 VOICE_CONNECTOR_URL = env.url("VOICE_CONNECTOR_URL")

@@ -76,7 +76,7 @@ def test_the_console_requires_a_login(db):
 def change_form(campaign: Campaign, **changes: object) -> dict[str, object]:
     """The campaign change form as the page posts it, with ``changes``."""
     fields = ("campaign_id", "name", "campaign_type", "dialing_mode", "queue_name", "default_ivr", "template_name",
-              "tenant_name", "ring_timeout", "time_zone")  # fmt: skip
+              "tenant_name", "ring_timeout", "time_zone", "optimize_by", "optimize_goal", "max_dial_ratio")  # fmt: skip
     return {**{name: getattr(campaign, name) for name in fields}, **changes}
 
 
