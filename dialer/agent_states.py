@@ -20,6 +20,7 @@ from django.db import connection
 from campaigns import alphabets
 from campaigns.validation import FieldError, zoned_datetime
 from dialer.models import AgentStateName
+from dialer.signals import agent_states_applied
 
 FIELDS: Final = ("agent_extension", "queue_name", "state", "occurred_at")
 _OCCURRED_AT = zoned_datetime("occurred_at")
@@ -60,12 +61,15 @@ SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::timestampt
 ON CONFLICT (agent_extension, queue_name) DO UPDATE
 SET state = EXCLUDED.state, occurred_at = EXCLUDED.occurred_at, confirmed_at = EXCLUDED.confirmed_at
 WHERE EXCLUDED.occurred_at > s.occurred_at OR (EXCLUDED.occurred_at = s.occurred_at AND EXCLUDED.state = s.state)
-RETURNING 1
+RETURNING s.agent_extension, s.queue_name, s.state, s.occurred_at
 """
 
 
 def apply_states(reports: Sequence[StateReport], *, now: datetime) -> int:
-    """Apply the reports (the newest per agent and queue when one list holds several); returns how many applied."""
+    """Apply the reports (the newest per agent and queue when one list holds several); returns how many applied.
+
+    Call inside a transaction: reporting keeps the history of states (for the busy factor) in it.
+    """
     newest: dict[tuple[str, str], StateReport] = {}
     for report in reports:
         key = (report.agent_extension, report.queue_name)
@@ -83,7 +87,10 @@ def apply_states(reports: Sequence[StateReport], *, now: datetime) -> int:
     ]
     with connection.cursor() as cursor:
         cursor.execute(_APPLY, columns)
-        return len(cursor.fetchall())
+        applied = cursor.fetchall()
+    if applied:
+        agent_states_applied.send(sender=None, changes=[tuple(row) for row in applied])
+    return len(applied)
 
 
 def known_agents(queue_name: str, *, now: datetime) -> dict[str, int]:

@@ -20,6 +20,9 @@ predial_race_check = Signal()
 # Sent when the dialer status is read. kwargs: campaign_ids. A receiver answers {campaign_id: {...}} with
 # what it knows of those campaigns (reporting: their statistics), merged into each campaign's entry.
 status_requested = Signal()
+# Sent inside the transaction that applied agent states. kwargs: changes, a list of (agent_extension, queue_name,
+# state, occurred_at) — the reports applied (new states and confirmations alike).
+agent_states_applied = Signal()
 # Sent inside the listener's transaction when a call rings (CHANNEL_PROGRESS / _MEDIA) or reaches its agent
 # (CHANNEL_BRIDGE). kwargs: call_id, stage ("ringing" or "agent_answered"), at (datetime); the first report counts.
 call_progressed = Signal()

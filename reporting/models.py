@@ -74,6 +74,30 @@ class AgentHistory(models.Model):
         return f"{self.agent_extension} {self.activity} @ {self.occurred_at:%H:%M:%S}"
 
 
+class AgentStateChange(models.Model):
+    """An agent entering a state in a queue (section 5b), as the voice connector reported it.
+
+    The busy factor is read from these intervals: busy is ``talking`` + ``wrapup``, logged in is every
+    state but ``logged_out``. A repeated report (the same state and time) is stored once.
+    """
+
+    agent_extension = models.CharField(max_length=20)
+    queue_name = models.CharField(max_length=20)
+    state = models.CharField(max_length=20)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        ordering: ClassVar = ["-occurred_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["queue_name", "agent_extension", "occurred_at"], name="agent_state_change_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_extension} {self.state} in {self.queue_name} @ {self.occurred_at:%H:%M:%S}"
+
+
 class AttemptRecord(models.Model):
     """A call attempt record for the external system (seed 004): sequence 0 at dial, 1 with the result.
 

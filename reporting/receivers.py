@@ -16,6 +16,7 @@ from django.dispatch import receiver
 
 from campaigns.signals import campaign_changed
 from dialer.signals import (
+    agent_states_applied,
     call_attempt_changed,
     call_attempts_ended,
     call_progressed,
@@ -70,6 +71,20 @@ def close_call_history(sender: object, *, ends: list[dict[str, Any]], **_: Any) 
     with connection.cursor() as cursor:
         cursor.execute(_CLOSE, [[end[column] for end in ends] for column in columns])
     queue_attempt_records([end["call_id"] for end in ends], sequences=(0, 1))
+
+
+_STATE_CHANGES = """
+INSERT INTO reporting_agentstatechange (agent_extension, queue_name, state, occurred_at)
+SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::varchar[], %s::timestamptz[])
+ON CONFLICT (queue_name, agent_extension, occurred_at) DO NOTHING
+"""
+
+
+@receiver(agent_states_applied, dispatch_uid="reporting.agent_state_history")
+def keep_agent_state_history(sender: object, *, changes: list[tuple[Any, ...]], **_: Any) -> None:
+    """Each state an agent entered, once (a confirmation repeats the time and adds nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE_CHANGES, [list(column) for column in zip(*changes, strict=True)])
 
 
 # The first report of each stage counts (CHANNEL_PROGRESS and then CHANNEL_PROGRESS_MEDIA both mean ringing).

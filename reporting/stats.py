@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from campaigns.models import Contact
+from campaigns.models import Campaign, Contact
 from reporting.models import AgentHistory, CallHistory
 
 WINDOW = timedelta(hours=1)
@@ -91,6 +92,47 @@ def agent_time(events: Sequence[tuple[str, str, datetime]]) -> tuple[float, floa
     return busy, logged_in
 
 
+BUSY_STATES = frozenset({"talking", "wrapup"})
+
+
+def state_time(changes: Sequence[tuple[str, str, datetime]], *, since: datetime, now: datetime) -> tuple[float, float]:
+    """(busy seconds, logged-in seconds) over [since, now) from the states agents entered (pure).
+
+    ``changes`` are (agent, state, occurred_at), each agent's last change before ``since`` included: it
+    is the state the agent was in when the window opened. Busy is talking + wrap-up (section 5b); logged
+    in is every state but ``logged_out``.
+    """
+    busy = logged_in = 0.0
+    by_agent: dict[str, list[tuple[datetime, str]]] = {}
+    for agent, state, at in changes:
+        by_agent.setdefault(agent, []).append((at, state))
+    for timeline in by_agent.values():
+        timeline.sort()
+        ends = [at for at, _ in timeline[1:]] + [now]
+        for (at, state), end in zip(timeline, ends, strict=True):
+            seconds = max(0.0, (min(end, now) - max(at, since)).total_seconds())
+            logged_in += seconds if state != "logged_out" else 0.0
+            busy += seconds if state in BUSY_STATES else 0.0
+    return busy, logged_in
+
+
+_STATES_IN_WINDOW = """
+SELECT agent_extension, state, occurred_at FROM reporting_agentstatechange
+WHERE queue_name = %(queue)s AND occurred_at >= %(since)s AND occurred_at < %(now)s
+UNION ALL
+(SELECT DISTINCT ON (agent_extension) agent_extension, state, occurred_at FROM reporting_agentstatechange
+ WHERE queue_name = %(queue)s AND occurred_at < %(since)s ORDER BY agent_extension, occurred_at DESC)
+"""
+
+
+def queue_agent_time(queue_name: str, *, since: datetime, now: datetime) -> tuple[float, float] | None:
+    """Busy and logged-in seconds of a queue's agents from their reported states; None when none is known."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STATES_IN_WINDOW, {"queue": queue_name, "since": since, "now": now})
+        changes = cursor.fetchall()
+    return state_time(changes, since=since, now=now) if changes else None
+
+
 def _closed(started: datetime | None, released: datetime | None) -> float:
     """A busy spell that ended without a wrap-up event counts until the release."""
     return (released - started).total_seconds() if started is not None and released is not None else 0.0
@@ -118,10 +160,20 @@ def tallies(campaign_id: str, now: datetime | None = None) -> tuple[Tally, dict[
         for name in set(per_list) | set(remaining)
     }
     total = ended.aggregate(**counts)
-    activity = AgentHistory.objects.filter(campaign_id=campaign_id, occurred_at__gte=since)
-    busy, logged_in = agent_time(list(activity.values_list("agent_extension", "activity", "occurred_at")))
+    busy, logged_in = _agent_seconds(campaign_id, since=since, now=now or timezone.now())
     campaign = Tally(remaining=sum(remaining.values()), busy_seconds=busy, logged_in_seconds=logged_in, **total)
     return campaign, lists
+
+
+def _agent_seconds(campaign_id: str, *, since: datetime, now: datetime) -> tuple[float, float]:
+    """From the agent states of the campaign's queue when the voice connector reports them, else (as before
+    agent states existed) from agent activity, with logged-in time taken from first to last activity."""
+    queue = Campaign.objects.filter(campaign_id=campaign_id).values_list("queue_name", flat=True).first()
+    from_states = queue_agent_time(queue, since=since, now=now) if queue else None
+    if from_states is not None:
+        return from_states
+    activity = AgentHistory.objects.filter(campaign_id=campaign_id, occurred_at__gte=since)
+    return agent_time(list(activity.values_list("agent_extension", "activity", "occurred_at")))
 
 
 def campaign_statistics(campaign_id: str, *, fresh: bool = False) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,6 +12,7 @@ from campaigns.models import Contact
 from dialer.agent_states import known_agents
 from dialer.cycle import try_dial_next_batch
 from dialer.models import AgentState
+from reporting.stats import campaign_statistics, state_time
 from tests.conftest import add_contacts
 from tests.test_dialing_agent import AGENT
 
@@ -110,3 +111,29 @@ def test_a_queue_whose_agents_are_unknown_is_paced_as_before(switch, voice_conne
     add_contacts(5, **AGENT)
     try_dial_next_batch()
     assert len(voice_connector.bodies("agent-requests")) == 5
+
+
+def test_busy_and_logged_in_time_are_read_from_the_states_agents_entered():
+    at = lambda minute: datetime(2026, 12, 1, 10, minute, tzinfo=UTC)  # noqa: E731
+    changes = [
+        ("1001", "ready", at(0)),  # before the window: the state it was in when the window opened
+        ("1001", "talking", at(10)),
+        ("1001", "wrapup", at(20)),
+        ("1001", "ready", at(25)),
+        ("1001", "logged_out", at(30)),
+    ]
+    busy, logged_in = state_time(changes, since=at(5), now=at(40))
+    assert (busy, logged_in) == (15 * 60.0, 25 * 60.0)
+
+
+def test_the_busy_factor_of_a_campaign_comes_from_its_queues_agent_states(vc_api, manager):
+    now = timezone.now().replace(microsecond=0)
+    manager.post("/api/v1/campaigns/", {"campaign_id": "bf", "queue_name": "Sales"}, format="json")
+    ago = lambda minutes: (now - timedelta(minutes=minutes)).isoformat()  # noqa: E731
+    reports = [state("2001", "talking", ago(30)), state("2002", "ready", ago(30))]
+    vc_api.post(URL, reports, format="json")
+    vc_api.post(URL, reports, format="json")  # confirmations add no history
+    vc_api.post(URL, [state("2001", "wrapup", ago(10)), state("2002", "talking", ago(10))], format="json")
+    stats = campaign_statistics("bf", fresh=True)
+    # 2001 busy 30 min, 2002 busy 10 of 30: 40 of 60 logged-in minutes (the window is the last hour).
+    assert stats["GSW_STAT_BUSY_FACTOR"] == pytest.approx(40 / 60, abs=0.01)
