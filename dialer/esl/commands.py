@@ -36,35 +36,52 @@ class ApiCommand:
         return f"{self.command} {self.args}"
 
 
-def _safe(name: str, value: str, pattern: str) -> str:
+def safe_value(name: str, value: str, pattern: str) -> str:
     if not re.fullmatch(pattern, value):
         raise UnsafeValue(f"{name} {value!r} is outside its alphabet")
     return value
 
 
-def _ring_timeout(value: int) -> int:
+def ring_timeout_value(value: int) -> int:
     """Seconds to ring: a whole number (``True`` is not one), so ``originate_timeout`` is never 0 or absurd."""
     if type(value) is not int or not 1 <= value <= MAX_RING_TIMEOUT:
         raise UnsafeValue(f"ring_timeout {value!r} is not a whole number of seconds from 1 to {MAX_RING_TIMEOUT}")
     return value
 
 
+@dataclass(frozen=True)
+class Leg:
+    """What every originate names, each value checked: the call, its gateway and number, the context, the ring."""
+
+    call_id: str
+    gateway: str
+    number: str
+    domain: str
+    timeout: int
+
+
+def checked_leg(call_id: str, gateway_id: str, customer_number: str, domain: str, ring_timeout: int, /) -> Leg:
+    return Leg(
+        safe_value("call_id", call_id, UUID),
+        safe_value("gateway_id", gateway_id, alphabets.GATEWAY_ID),
+        safe_value("customer_number", customer_number, alphabets.CUSTOMER_NUMBER),
+        safe_value("EFSWITCH_IP", domain, alphabets.SWITCH_DOMAIN),
+        ring_timeout_value(ring_timeout),
+    )
+
+
 def build_ivr_originate(
     *, call_id: str, gateway_id: str, customer_number: str, ivr_number: str, domain: str, ring_timeout: int
 ) -> ApiCommand:
     """Call the customer and send the answered call to the IVR extension."""
-    call_id = _safe("call_id", call_id, UUID)
-    gateway = _safe("gateway_id", gateway_id, alphabets.GATEWAY_ID)
-    number = _safe("customer_number", customer_number, alphabets.CUSTOMER_NUMBER)
-    ivr = _safe("ivr", ivr_number, alphabets.EXTENSION)
-    domain = _safe("EFSWITCH_IP", domain, alphabets.SWITCH_DOMAIN)
-    timeout = _ring_timeout(ring_timeout)
+    leg = checked_leg(call_id, gateway_id, customer_number, domain, ring_timeout)
+    ivr = safe_value("ivr", ivr_number, alphabets.EXTENSION)
     variables = (
-        f"session_in_hangup_hook=true,domain_name={domain},record_session=true,"
+        f"session_in_hangup_hook=true,domain_name={leg.domain},record_session=true,"
         f"origination_caller_id_name={ivr},origination_caller_id_number={ivr},call_direction=outbound,"
-        f"origination_uuid={call_id},originate_timeout={timeout}"
+        f"origination_uuid={leg.call_id},originate_timeout={leg.timeout}"
     )
-    return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{gateway}/{number} {ivr} XML {domain}")
+    return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{leg.gateway}/{leg.number} {ivr} XML {leg.domain}")
 
 
 def build_agent_originate(
@@ -81,25 +98,22 @@ def build_agent_originate(
     ring_timeout: int,
 ) -> ApiCommand:
     """Call the customer and bridge the answered call to the reserved agent."""
-    call_id = _safe("call_id", call_id, UUID)
-    gateway = _safe("gateway_id", gateway_id, alphabets.GATEWAY_ID)
-    number = _safe("customer_number", customer_number, alphabets.CUSTOMER_NUMBER)
-    service = _safe("service_identifier", service_identifier, alphabets.RESOURCE_ID)
-    mode = _safe("dialing_mode", dialing_mode, DIALING_MODES)
-    qtype = _safe("queue_type", queue_type, QUEUE_TYPE)
-    queue = _safe("queue_name", queue_name, alphabets.QUEUE_NAME)
-    agent = _safe("agent_extension", agent_extension, alphabets.EXTENSION)
-    domain = _safe("EFSWITCH_IP", domain, alphabets.SWITCH_DOMAIN)
-    timeout = _ring_timeout(ring_timeout)
+    leg = checked_leg(call_id, gateway_id, customer_number, domain, ring_timeout)
+    call_id, number, domain = leg.call_id, leg.number, leg.domain
+    service = safe_value("service_identifier", service_identifier, alphabets.RESOURCE_ID)
+    mode = safe_value("dialing_mode", dialing_mode, DIALING_MODES)
+    qtype = safe_value("queue_type", queue_type, QUEUE_TYPE)
+    queue = safe_value("queue_name", queue_name, alphabets.QUEUE_NAME)
+    agent = safe_value("agent_extension", agent_extension, alphabets.EXTENSION)
     variables = (
         f"ignore_early_media=true,session_in_hangup_hook=true,sip_h_X-Destination-Number={service},"
         f"sip_h_X-CallType={mode},customer_number={number},sip_h_X-CALL-VARIABLE0={call_id},"
         f"sip_h_X-Call-Id={call_id},domain_name={domain},record_session=true,call_direction=outbound,"
         f"sip_h_X-queueType={qtype},sip_h_X-queue='{queue}',origination_uuid={call_id},"
         f"origination_caller_id_name={agent},origination_caller_id_number={agent},sip_h_X-agentExtension={agent},"
-        f"originate_timeout={timeout}"
+        f"originate_timeout={leg.timeout}"
     )
-    return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{gateway}/{number} agent XML {domain}")
+    return ApiCommand("originate", f"{{{variables}}}sofia/gateway/{leg.gateway}/{number} agent XML {domain}")
 
 
 def agent_queue_name(
@@ -116,8 +130,8 @@ def agent_queue_name(
 
 
 def build_gateway_status(gateway_id: str) -> ApiCommand:
-    return ApiCommand("sofia", f"status gateway {_safe('gateway_id', gateway_id, alphabets.GATEWAY_ID)}")
+    return ApiCommand("sofia", f"status gateway {safe_value('gateway_id', gateway_id, alphabets.GATEWAY_ID)}")
 
 
 def build_uuid_exists(call_id: str) -> ApiCommand:
-    return ApiCommand("uuid_exists", _safe("call_id", call_id, UUID))
+    return ApiCommand("uuid_exists", safe_value("call_id", call_id, UUID))
