@@ -31,6 +31,11 @@ class Scenario:
     # False while mod_sofia is unloaded (a shutdown or a reload): `sofia` is an unknown command and every
     # originate fails with CHAN_NOT_IMPLEMENTED.
     sofia_loaded: bool = True
+    # Predictive calls: the originate's +OK comes this long after CHANNEL_ANSWER (FreeSWITCH: median 20 ms);
+    # a parked customer waits for an agent this long before hanging up; the abandon message lasts this long.
+    answer_to_job_seconds: float = 0.02
+    patience_seconds: tuple[float, float] = (3.0, 8.0)
+    abandon_message_seconds: float = 0.5
     bridge_seconds: tuple[float, float] = (0.1, 0.5)
     drop_before_agent_ratio: float = 0.05
     gateways_down: set[str] = field(default_factory=set)

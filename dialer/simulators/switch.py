@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dialer.esl.wire import serialize_event
+from dialer.simulators.parked import DEAD_SETVAR, PARK, Parking, parse_setvars, parse_transfer, wait_routed
 from dialer.simulators.scenario import OriginateRequest, Outcome, Scenario, parse_originate
 
 Q850 = {"NORMAL_CLEARING": 16, "USER_BUSY": 17, "NO_ANSWER": 19}
@@ -33,6 +34,7 @@ class Channel:
     answered: float = 0.0
     bridged: float = 0.0
     hangup_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    parking: Parking = field(default_factory=Parking)
 
 
 class SimulatedSwitch:
@@ -75,6 +77,14 @@ class SimulatedSwitch:
                 return "-ERR No such channel!\n"
             channel.hangup_requested.set()
             return "+OK\n"
+        if command == "uuid_setvar_multi":
+            call_id, variables = parse_setvars(args)
+            if call_id not in self.channels:
+                return DEAD_SETVAR
+            self.channels[call_id].request.variables.update(variables)
+            return "+OK\n"
+        if command == "uuid_transfer":
+            return self._transfer(*parse_transfer(args))
         if command == "status":
             return f"UP 0 years, 0 days\nFreeSWITCH (simulator) is ready\n{len(self.channels)} session(s)\n"
         if command == "show" and args.strip() == "channels":
@@ -123,8 +133,57 @@ class SimulatedSwitch:
             return "-ERR ORIGINATOR_CANCEL\n"
         channel.answered = time.time()
         self.emit("CHANNEL_ANSWER", channel)
+        if request.destination == PARK:
+            return await self._answer_parked(channel)
         asyncio.get_running_loop().create_task(self._talk(channel))
         return f"+OK {call_id}\n"
+
+    # --- predictive calls (dialer/simulators/parked.py) -----------------------------------------
+    async def _answer_parked(self, channel: Channel) -> str:
+        """The originate's result comes ~20 ms after the answer; a transfer before it cancels the originate."""
+        await asyncio.sleep(self.scenario.answer_to_job_seconds)
+        channel.parking.job_answered = True
+        asyncio.get_running_loop().create_task(self._parked(channel))
+        if channel.parking.cancelled_originate:
+            return "-ERR ORIGINATOR_CANCEL\n"
+        return f"+OK {channel.uuid}\n"
+
+    def _transfer(self, call_id: str, extension: str) -> str:
+        channel = self.channels.get(call_id)
+        if channel is None:
+            return "-ERR No such channel!\n"
+        channel.parking.extension = extension
+        channel.parking.cancelled_originate = not channel.parking.job_answered
+        channel.parking.transferred.set()
+        return "+OK\n"
+
+    async def _parked(self, channel: Channel) -> None:
+        await asyncio.sleep(0.001)
+        if channel.uuid not in self.channels:
+            return
+        channel.parking.parked_at = time.time()
+        self.emit("CHANNEL_PARK", channel)
+        patience = self.scenario.between(self.scenario.patience_seconds)
+        how = await wait_routed(channel.parking, channel.hangup_requested, patience)
+        if how == "killed":
+            self._hangup(channel, "NORMAL_CLEARING", disposition="send_bye")
+        elif how == "gave up":
+            self._hangup(channel, "NORMAL_CLEARING", disposition="recv_bye")
+        elif channel.parking.extension == "agent":
+            await self._bridged_talk(channel)
+        else:  # the abandon message, then the switch hangs up
+            await self._wait(channel, self.scenario.abandon_message_seconds)
+            self._hangup(channel, "NORMAL_CLEARING", disposition="send_bye")
+
+    async def _bridged_talk(self, channel: Channel) -> None:
+        await self._wait(channel, self.scenario.between(self.scenario.bridge_seconds))
+        if channel.uuid not in self.channels:
+            return
+        channel.bridged = time.time()
+        self.emit("CHANNEL_BRIDGE", channel, other_leg=str(uuid.uuid4()))
+        await self._wait(channel, self.scenario.between(self.scenario.talk_seconds))
+        requested = channel.hangup_requested.is_set()
+        self._hangup(channel, "NORMAL_CLEARING", disposition="send_bye" if requested else "recv_bye")
 
     # --- call playing ---------------------------------------------------------------------------
     async def _talk(self, channel: Channel) -> None:
@@ -244,7 +303,7 @@ class SimulatedSwitch:
             ("Call-Direction", "outbound"),
             ("Answer-State", "hangup" if hangup else extra.get("answer_state", "answered")),
             ("Other-Leg-Unique-ID", extra.get("other_leg", "")),
-            ("Caller-Destination-Number", request.number),
+            ("Caller-Destination-Number", channel.parking.extension or request.number),
             ("Caller-Channel-Created-Time", str(int(channel.created * 1_000_000))),
             ("Caller-Channel-Answered-Time", micros["a"]),
             ("Caller-Channel-Bridged-Time", micros["b"]),
