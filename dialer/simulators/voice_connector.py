@@ -2,7 +2,11 @@
 
 It plays the voice connector's side of seed 001: an agent request is answered on
 the dialer's callback API with AGENT_RESERVED (a free agent, held until the call
-result or END_CHAT arrives, plus a handling time) or NO_AGENT_AVAILABLE.
+result or END_CHAT arrives, plus a handling time) or NO_AGENT_AVAILABLE. With a
+``states_queue`` it also reports its agents' states (section 5b) to the dialer: each
+change as it happens (ready; talking from the reservation, as it does not see the
+bridge; wrap-up when the call result comes; ready after the handling time) and every
+agent's current state again every ``states_every`` seconds, as a voice connector must.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 import random
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,6 +36,8 @@ class VoiceConnectorSimulator:
         handling: tuple[float, float] = (0.5, 2.0),
         expected_token: str = "",
         seed: int | None = None,
+        states_queue: str = "",
+        states_every: float = 30.0,
     ) -> None:
         self.dialer_url = dialer_url.rstrip("/")
         self.token = token
@@ -44,6 +51,11 @@ class VoiceConnectorSimulator:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        self.states_queue = states_queue
+        self.states_every = states_every
+        # Each agent's state and when it entered it (ISO 8601), reported as they change and re-sent.
+        self.states: dict[str, tuple[str, str]] = {}
+        self._stopped = threading.Event()
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         simulator = self
@@ -78,9 +90,14 @@ class VoiceConnectorSimulator:
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        if self.states_queue:
+            for agent in self.free_agents:
+                self._enter(agent, "ready")
+            threading.Thread(target=self._resend_states, daemon=True).start()
         return int(self.server.server_address[1])
 
     def stop(self) -> None:
+        self._stopped.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -97,6 +114,8 @@ class VoiceConnectorSimulator:
             self._later(self.random.uniform(*self.answer_delay), self._answer, body)
         elif kind in ("call-results", "end-chat"):
             delay = self.random.uniform(*self.handling) if kind == "call-results" else 0.0
+            if kind == "call-results":
+                self._wrap_up(str(body.get("id")))
             self._later(delay, self._release, str(body.get("id")))
 
     def _answer(self, request: dict[str, Any]) -> None:
@@ -105,6 +124,9 @@ class VoiceConnectorSimulator:
             agent = self.free_agents.pop(0) if self.free_agents else None
             if agent is not None:
                 self.busy[contact_id] = agent
+        if agent is not None:
+            # The simulator does not see the bridge: its agent is engaged with the call from the reservation.
+            self._enter(agent, "talking")
         answer: dict[str, Any] = {"id": contact_id, "status": "NO_AGENT_AVAILABLE"}
         if agent is not None:
             answer = {
@@ -135,6 +157,49 @@ class VoiceConnectorSimulator:
             agent = self.busy.pop(contact_id, None)
             if agent is not None:
                 self.free_agents.append(agent)
+        if agent is not None:
+            self._enter(agent, "ready")
+
+    # --- agent states (section 5b) -------------------------------------------------------------
+    def _wrap_up(self, contact_id: str) -> None:
+        with self.lock:
+            agent = self.busy.get(contact_id)
+        if agent is not None:
+            self._enter(agent, "wrapup")
+
+    def _enter(self, agent: str, state: str) -> None:
+        """The agent enters ``state`` now: reported at once."""
+        if not self.states_queue:
+            return
+        entered = datetime.now(UTC).isoformat()
+        with self.lock:
+            self.states[agent] = (state, entered)
+        self._post_states([(agent, state, entered)])
+
+    def _resend_states(self) -> None:
+        """Every agent's current state again (with the time it entered it), so none goes stale at the dialer."""
+        while not self._stopped.wait(self.states_every):
+            with self.lock:
+                current = [(agent, state, entered) for agent, (state, entered) in self.states.items()]
+            self._post_states(current)
+
+    def _post_states(self, states: list[tuple[str, str, str]]) -> None:
+        body = [
+            {"agent_extension": agent, "queue_name": self.states_queue, "state": state, "occurred_at": entered}
+            for agent, state, entered in states
+        ]
+        try:
+            response = requests.post(
+                f"{self.dialer_url}/api/v1/voice-connector/agent-states/",
+                json=body,
+                headers={"Authorization": f"Token {self.token}"},
+                timeout=10,
+            )
+            outcome = str(response.status_code)
+        except requests.RequestException as exc:
+            outcome = f"failed: {exc.__class__.__name__}"
+        with self.lock:
+            self.received[f"agent states -> {outcome}"] += 1
 
     def _later(self, seconds: float, function: Any, *args: Any) -> None:
         timer = threading.Timer(seconds, function, args)

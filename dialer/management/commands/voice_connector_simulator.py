@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--agents", type=int, default=5)
         parser.add_argument("--answer-delay", type=parse_range, default=(0.05, 0.2), help="seconds, e.g. 0.1-0.5")
         parser.add_argument("--handling", type=parse_range, default=(0.5, 2.0), help="agent wrap-up seconds")
+        parser.add_argument("--states-queue", default="", help="report agent states for this queue (section 5b)")
+        parser.add_argument("--states-every", type=float, default=30.0, help="seconds between full state reports")
 
     def handle(self, *args: Any, **options: Any) -> None:
         simulator = VoiceConnectorSimulator(
@@ -34,6 +36,8 @@ class Command(BaseCommand):
             answer_delay=options["answer_delay"],
             handling=options["handling"],
             expected_token=options["expect_token"],
+            states_queue=options["states_queue"],
+            states_every=options["states_every"],
         )
         port = simulator.start(options["host"], options["port"])
         self.stdout.write(f"voice connector simulator listening on {options['host']}:{port}")
