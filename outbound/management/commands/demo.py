@@ -28,10 +28,14 @@ from campaigns.intake import receive_contacts
 from campaigns.models import ApiClient, Campaign, Contact
 from campaigns.samples import sample_contacts
 from campaigns.validation import ContactInput, validate_contact
+from dialer.agent_states import known_agents
 from outbound.processes import ROOT, ProcessGroup, wait_for_http
 
 DEMO_CAMPAIGNS = {"demo-ivr": CampaignType.IVR, "demo-agent": CampaignType.AGENT}
 DEMO_RETRY_RULES = [{"result": "Busy", "delay": 5, "max_attempts": 3}]
+# The demo agents' queue (that of the sample AGENT contacts): the voice connector simulator reports their states,
+# and agent requests are paced by the agents ready there.
+DEMO_QUEUE = "Sales_Queue"
 OPERATOR = ("operator", "outbound-demo")
 
 
@@ -126,7 +130,7 @@ def start_processes(group: ProcessGroup, *, port: int, vc_token: str) -> None:
     group.start(
         "voice-connector", manage, "voice_connector_simulator", "--port", str(vc_port), "--agents", "5",
         "--handling", "1-3", "--dialer-url", f"http://127.0.0.1:{port}", f"--token={vc_token}",
-        "--expect-token", "demo-voice-connector-secret",
+        "--expect-token", "demo-voice-connector-secret", "--states-queue", DEMO_QUEUE, "--states-every", "10",
     )  # fmt: skip
     group.start("web", "-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2")
     group.start("worker", "-m", "celery", "-A", "outbound", "worker", "-B", "-Q", "dialing", "-n", "dialing@%h",
@@ -169,10 +173,12 @@ def progress_line() -> str:
     )
     shown = ", ".join(f"{row['call_result']} {row['n']}" for row in results)
     retrying = Contact.objects.filter(campaign_id__in=DEMO_CAMPAIGNS, status=ContactStatus.PENDING, attempts__gt=0)
+    agents = known_agents(DEMO_QUEUE, now=timezone.now())
     return (
         f"{timezone.now():%H:%M:%S} calls active {active} (dialed {counts['dialed']}, waiting for an agent "
         f"{counts['agent_pending']}), pending {counts['pending']} ({retrying.count()} to retry), "
-        f"ended {counts['ended']}, failed {counts['failed']}" + (f" | {shown}" if shown else "")
+        f"ended {counts['ended']}, failed {counts['failed']} | agents ready {agents.get('ready', 0)}, "
+        f"talking {agents.get('talking', 0)}, wrap-up {agents.get('wrapup', 0)}" + (f" | {shown}" if shown else "")
     )
 
 
