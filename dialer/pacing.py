@@ -45,7 +45,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+
+from campaigns.choices import OptimizeBy
 
 MIN_HISTORY = 20
 """Live answers in the window below which the history is too thin to dial ahead of agents."""
@@ -64,11 +65,6 @@ _FEEDBACK_GAIN = 3.0
 
 _FEEDBACK_MAX = 4.0
 """Cap on the feedback's multiplier, so that a clean window (early in the day) does not license a burst."""
-
-
-class OptimizeBy(StrEnum):
-    BUSY_FACTOR = "BUSY_FACTOR"
-    OVERDIAL_RATE = "OVERDIAL_RATE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,12 +145,12 @@ def calls_to_place(p: PacingInput) -> int:
 def _risk_budget(p: PacingInput) -> float:
     """Abandons allowed per expected answer in this decision: the set-point, corrected by what the window shows."""
     cap = _HEADROOM * p.abandon_rate_limit
-    setpoint = min(p.optimize_goal, cap) if p.optimize_by is OptimizeBy.OVERDIAL_RATE else cap
+    setpoint = min(p.optimize_goal, cap) if p.optimize_by == OptimizeBy.OVERDIAL_RATE else cap
     if setpoint <= 0:
         return 0.0
     gap = 1.0 - p.history.overdial_rate / setpoint
     budget = _CALIBRATION * setpoint * min(_FEEDBACK_MAX, math.exp(_FEEDBACK_GAIN * gap))
-    if p.optimize_by is OptimizeBy.BUSY_FACTOR:
+    if p.optimize_by == OptimizeBy.BUSY_FACTOR:
         # At the goal, half the budget; 5 points below it, all of it; 9 points above it, a twentieth.
         budget *= min(1.0, max(0.05, 0.5 + 10.0 * (p.optimize_goal - p.history.busy_factor)))
     return budget

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.pacing import simulate
-from dialer.pacing import MIN_HISTORY, History, OptimizeBy, PacingInput, calls_to_place
+from campaigns.choices import OptimizeBy
+from dialer.pacing import MIN_HISTORY, History, PacingInput, calls_to_place
 
 seconds = st.floats(min_value=0, max_value=600, allow_nan=False)
 rates = st.floats(min_value=0, max_value=1, allow_nan=False)
