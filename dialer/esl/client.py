@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from dialer import switch_state
-from dialer.esl.commands import ApiCommand, build_gateway_status, build_uuid_exists
+from dialer.esl.commands import ApiCommand, build_gateway_status
 from dialer.esl.probe import probe_event_socket
 from dialer.esl.responses import GatewayState, UnexpectedResponse, parse_gateway_status
 from dialer.esl.watchdog import command_deadline
@@ -176,9 +176,6 @@ class SwitchClient:
             cache.set(key, state.value, GATEWAY_CACHE_SECONDS)
         self._gateways[gateway_id] = (now, state)
         return state
-
-    def call_exists(self, call_id: str) -> bool:
-        return self.api(build_uuid_exists(call_id)).strip() == "true"
 
 
 _local = threading.local()
