@@ -33,6 +33,7 @@ class ResultCode(IntEnum):
 INVALID_GATEWAY: Final = "Invalid Gateway"
 STALE: Final = "Stale"
 DROPPED: Final = "Dropped"
+ABANDONED: Final = "Abandoned"
 SWITCH_ERROR: Final = "Switch Error"
 EXPIRED: Final = "Expired"
 NO_IVR_NUMBER: Final = "No IVR number"
@@ -87,6 +88,25 @@ def decide_call_end(*, cause: str, answered: bool, bridged: bool, agent_call: bo
         return CallEnd(readable_result(cause), cause, ResultCode.ANSWER, answered=True)
     code = _UNANSWERED_CODES.get(cause, ResultCode.GENERAL_ERROR)
     return CallEnd(readable_result(cause), cause, code, answered=False)
+
+
+def decide_predictive_end(
+    *, cause: str, answered: bool, bridged: bool, abandoned: bool, destination: str, abandon_extension: str
+) -> CallEnd:
+    """How a predictive call ended (SPEC 5b). Every answered end has cause NORMAL_CLEARING, so the kind is read
+    from the dialer's own record (``abandoned``: it gave up waiting for an agent), the bridge and the destination.
+
+    Bridged: a call like any other. Abandoned by the dialer or sent to the abandon message: ``Abandoned`` (21).
+    Answered, never bridged, not abandoned: the customer hung up while waiting, ``Dropped`` (26), and an agent
+    reserved meanwhile is freed.
+    """
+    if not answered:
+        return decide_call_end(cause=cause, answered=False, bridged=False, agent_call=False)
+    if bridged:
+        return CallEnd(readable_result(cause), cause, ResultCode.ANSWER, answered=True)
+    if abandoned or (abandon_extension and destination == abandon_extension):
+        return CallEnd(ABANDONED, cause, ResultCode.ABANDONED, answered=True, frees_agent=True)
+    return CallEnd(DROPPED, cause, ResultCode.DROPPED, answered=True, dropped_before_agent=True)
 
 
 class Placement(StrEnum):

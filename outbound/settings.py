@@ -161,8 +161,14 @@ AGENT_RESERVATION_TIMEOUT = env.integer("AGENT_RESERVATION_TIMEOUT", 120, minimu
 GATEWAY_DOWN_RETRY = env.integer("GATEWAY_DOWN_RETRY", 60, minimum=0)
 NO_AGENT_RETRY = env.integer("NO_AGENT_RETRY", 10, minimum=0)
 VOICE_CONNECTOR_RETRY = env.integer("VOICE_CONNECTOR_RETRY", 30, minimum=0)
-# Section 5b: the hard cap on a predictive campaign's overdial rate (its goal may not exceed it).
+# Section 5b, predictive calls: seconds after the answer within which an agent must be reserved; the dialplan
+# extension playing the abandon message (empty: the call is hung up); the hard cap on a campaign's overdial rate
+# and the window it is measured over; how long a contact whose call was abandoned is not dialed ahead again.
+ABANDON_TIMEOUT = env.number("ABANDON_TIMEOUT", 2.0, exclusive=True)
+ABANDON_EXTENSION = env.text("ABANDON_EXTENSION", pattern=alphabets.EXTENSION)
 ABANDON_RATE_LIMIT = env.number("ABANDON_RATE_LIMIT", 0.03, exclusive=True)
+ABANDON_WINDOW = env.integer("ABANDON_WINDOW", 86400, minimum=1)
+ABANDON_LOCKOUT = env.integer("ABANDON_LOCKOUT", 259200, minimum=0)
 # Section 5b: an agent state the voice connector has not confirmed for this long counts as unknown.
 AGENT_STATE_TTL = env.integer("AGENT_STATE_TTL", 60, minimum=1)
 VOICE_CONNECTOR_URL = env.url("VOICE_CONNECTOR_URL")

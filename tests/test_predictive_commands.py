@@ -11,6 +11,7 @@ from dialer.esl.predictive_commands import (
     build_predictive_originate,
     build_transfer,
 )
+from dialer.results import decide_predictive_end
 
 CALL = "6f1c2a9e-4d0b-4e8a-9a51-3c2b1d0e9f77"
 
@@ -71,3 +72,36 @@ def test_an_unsafe_caller_id_or_extension_is_refused():
         )  # fmt: skip
     with pytest.raises(UnsafeValue):
         build_transfer(call_id=CALL, extension="agent XML evil", domain="10.0.0.5")
+
+
+ABANDON = "9999"
+
+
+@pytest.mark.parametrize(
+    ("facts", "result", "code"),
+    [
+        ({"answered": True, "bridged": True, "abandoned": False, "destination": "agent"}, "Normal clearing", 33),
+        ({"answered": True, "bridged": False, "abandoned": True, "destination": "+4930123456"}, "Abandoned", 21),
+        ({"answered": True, "bridged": False, "abandoned": False, "destination": ABANDON}, "Abandoned", 21),
+        ({"answered": True, "bridged": False, "abandoned": False, "destination": "+4930123456"}, "Dropped", 26),
+    ],
+)
+def test_an_answered_predictive_end_is_read_from_the_record_the_bridge_and_the_destination(facts, result, code):
+    """The cause is NORMAL_CLEARING in every case (reference/esl.md's table of how an answered call ended)."""
+    end = decide_predictive_end(cause="NORMAL_CLEARING", abandon_extension=ABANDON, **facts)
+    assert (end.call_result, int(end.result_code), end.answered) == (result, code, True)
+
+
+def test_an_abandoned_or_dropped_call_frees_a_reserved_agent_and_an_unanswered_one_is_a_plain_result():
+    dropped = decide_predictive_end(
+        cause="NORMAL_CLEARING", answered=True, bridged=False, abandoned=False, destination="x", abandon_extension=""
+    )
+    abandoned = decide_predictive_end(
+        cause="NORMAL_CLEARING", answered=True, bridged=False, abandoned=True, destination="x", abandon_extension=""
+    )
+    assert dropped.dropped_before_agent
+    assert abandoned.frees_agent
+    busy = decide_predictive_end(
+        cause="USER_BUSY", answered=False, bridged=False, abandoned=False, destination="x", abandon_extension=""
+    )
+    assert (busy.call_result, int(busy.result_code)) == ("User busy", 6)
