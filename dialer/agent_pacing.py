@@ -35,14 +35,13 @@ def over_allowance(claimed: Sequence[Contact], *, now: datetime) -> list[Contact
     by_queue: dict[str, list[Contact]] = {}
     for contact in claimed:
         by_queue.setdefault(queue_of(contact), []).append(contact)
+    # Queues whose agents are known; the others are paced as before (one request per contact).
+    ready = {
+        queue: states.get(AgentStateName.READY, 0) for queue in by_queue if (states := known_agents(queue, now=now))
+    }
+    if not ready:
+        return []
     mine = {c.id for c in claimed}
     waiting = Contact.objects.select_related("campaign").filter(status=ContactStatus.AGENT_PENDING).exclude(pk__in=mine)
     outstanding = Counter(queue_of(c) for c in waiting)
-    refused: list[Contact] = []
-    for queue, contacts in by_queue.items():
-        states = known_agents(queue, now=now)
-        if not states:
-            continue  # nothing known of this queue's agents: one request per contact, as before
-        allowance = max(0, states.get(AgentStateName.READY, 0) - outstanding[queue])
-        refused += contacts[allowance:]
-    return refused
+    return [c for queue, n in ready.items() for c in by_queue[queue][max(0, n - outstanding[queue]) :]]

@@ -157,8 +157,7 @@ def _suppress(claimed: list[Contact]) -> set[str]:
 
 
 def _place(contact: Contact, reservation: ReservedCall | None, *, client: SwitchClient, throttle: Throttle) -> str:
-    if reservation is not None:
-        contact.agent_extension = reservation.reservation.agent_extension
+    if reservation is not None:  # taking it set the contact's agent, read with the contact above
         return place_agent_call(contact, reservation.reservation, client=client, throttle=throttle)
     if check_before_dialing(contact) is not Verdict.ALLOWED:
         return "not allowed"

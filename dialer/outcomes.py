@@ -40,17 +40,23 @@ _PROGRESS = {"CHANNEL_PROGRESS": "ringing", "CHANNEL_PROGRESS_MEDIA": "ringing",
 def apply_events(events: Sequence[Event]) -> list[str]:
     """Apply a batch of events in one transaction; returns what each did ("ended", "duplicate", ...).
 
-    Call ends are collected and applied together (set-based SQL, one commit), which is what lets
-    one listener keep up with a busy switch. Any error rolls the whole batch back and is raised:
-    the caller keeps the events to retry, or applies them one by one to find the one that fails.
+    Call ends and the ringing / bridge times are collected and applied together (set-based SQL, one
+    commit), which is what lets one listener keep up with a busy switch. Any error rolls the whole
+    batch back and is raised: the caller keeps the events to retry, or applies them one by one to
+    find the one that fails.
     """
     with transaction.atomic():
         outcomes: list[str] = []
         ends: dict[str, CallEndReport] = {}
         end_positions: list[tuple[int, str]] = []
+        progress: list[tuple[str, str, datetime]] = []
         for event in events:
             reported = reported_end(event)
-            if reported is None:
+            stage = _progress_stage(event)
+            if stage is not None:
+                progress.append((event.get("Unique-ID"), stage, _event_time(event)))
+                outcomes.append(stage)
+            elif reported is None:
                 outcomes.append(_apply_other(event))
             elif reported.call_id in ends:
                 outcomes.append("duplicate")
@@ -58,6 +64,8 @@ def apply_events(events: Sequence[Event]) -> list[str]:
                 ends[reported.call_id] = reported
                 end_positions.append((len(outcomes), reported.call_id))
                 outcomes.append("")
+        if progress:
+            call_progressed.send(sender=None, progress=progress)
         applied = end_calls(list(ends.values()))
         for position, call_id in end_positions:
             outcomes[position] = "ended" if call_id in applied else "duplicate"
@@ -95,11 +103,13 @@ def _apply_other(event: Event) -> str:
     if event.name == "CHANNEL_ANSWER" and _is_uuid(call_id):
         answered = lifecycle.mark_answered(call_id, at=_event_time(event))
         return "answered" if answered else "ignored"
-    if event.name in _PROGRESS and _is_uuid(call_id):
-        stage = _PROGRESS[event.name]
-        call_progressed.send(sender=None, call_id=call_id, stage=stage, at=_event_time(event))
-        return stage
     return "accepted" if event.name == "BACKGROUND_JOB" else "ignored"
+
+
+def _progress_stage(event: Event) -> str | None:
+    """ "ringing" or "agent_answered" for the events that time an attempt (each call's first one counts)."""
+    stage = _PROGRESS.get(event.name)
+    return stage if stage is not None and _is_uuid(event.get("Unique-ID")) else None
 
 
 def _failed_originate(event: Event) -> JobResult | None:

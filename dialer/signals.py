@@ -23,6 +23,7 @@ status_requested = Signal()
 # Sent inside the transaction that applied agent states. kwargs: changes, a list of (agent_extension, queue_name,
 # state, occurred_at) — the reports applied (new states and confirmations alike).
 agent_states_applied = Signal()
-# Sent inside the listener's transaction when a call rings (CHANNEL_PROGRESS / _MEDIA) or reaches its agent
-# (CHANNEL_BRIDGE). kwargs: call_id, stage ("ringing" or "agent_answered"), at (datetime); the first report counts.
+# Sent inside the listener's transaction for a batch of events that time attempts: a call rang
+# (CHANNEL_PROGRESS / _MEDIA) or reached its agent (CHANNEL_BRIDGE). kwargs: progress, a list of
+# (call_id, stage "ringing" or "agent_answered", at); each call's first report of a stage counts.
 call_progressed = Signal()

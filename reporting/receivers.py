@@ -87,20 +87,25 @@ def keep_agent_state_history(sender: object, *, changes: list[tuple[Any, ...]], 
         cursor.execute(_STATE_CHANGES, [list(column) for column in zip(*changes, strict=True)])
 
 
-# The first report of each stage counts (CHANNEL_PROGRESS and then CHANNEL_PROGRESS_MEDIA both mean ringing).
-_PROGRESSED = {
-    "ringing": "UPDATE reporting_callhistory SET ringing_at = %s WHERE call_id = %s AND ringing_at IS NULL",
-    "agent_answered": (
-        "UPDATE reporting_callhistory SET agent_answered_at = %s WHERE call_id = %s AND agent_answered_at IS NULL"
-    ),
-}
+# The first report of each stage counts (CHANNEL_PROGRESS and then CHANNEL_PROGRESS_MEDIA both mean ringing):
+# one statement for a whole batch of the listener's events.
+_PROGRESSED = """
+UPDATE reporting_callhistory h SET
+    ringing_at = coalesce(h.ringing_at, v.ringing), agent_answered_at = coalesce(h.agent_answered_at, v.bridged)
+FROM (
+    SELECT call_id, min(at) FILTER (WHERE stage = 'ringing') AS ringing,
+        min(at) FILTER (WHERE stage = 'agent_answered') AS bridged
+    FROM unnest(%s::uuid[], %s::varchar[], %s::timestamptz[]) AS p(call_id, stage, at) GROUP BY call_id
+) v
+WHERE h.call_id = v.call_id
+"""
 
 
 @receiver(call_progressed, dispatch_uid="reporting.call_history_progressed")
-def time_call_history(sender: object, *, call_id: str, stage: str, at: datetime, **_: Any) -> None:
-    """GSW_RINGING and GSW_AGENT_ANSWERED of the attempt: when its call rang, and when the agent was bridged."""
+def time_call_history(sender: object, *, progress: list[tuple[str, str, datetime]], **_: Any) -> None:
+    """GSW_RINGING and GSW_AGENT_ANSWERED of the attempts: when their calls rang, and when the agent was bridged."""
     with connection.cursor() as cursor:
-        cursor.execute(_PROGRESSED[stage], [at, call_id])
+        cursor.execute(_PROGRESSED, [list(column) for column in zip(*progress, strict=True)])
 
 
 @receiver(campaign_changed, dispatch_uid="reporting.status_notification")

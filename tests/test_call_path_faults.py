@@ -13,7 +13,7 @@ from datetime import timedelta
 import time_machine
 from django.utils import timezone
 
-from campaigns.models import Contact
+from campaigns.models import Campaign, Contact
 from dialer.calls import place_ivr_call
 from dialer.cycle import claim_next_batch, try_dial_next_batch
 from dialer.esl.client import switch_client
@@ -22,6 +22,7 @@ from dialer.outcomes import sweep_stale_calls
 from dialer.throttle import Throttle
 from reporting.models import CallHistory
 from tests.conftest import add_contacts, wait_for_listener, wait_until
+from tests.test_dialing_agent import AGENT, reserve
 
 
 def statuses(ids: list[str]) -> list[tuple[str, str, int]]:
@@ -120,8 +121,6 @@ def test_a_claim_the_sweep_has_released_is_never_sent_afterwards(switch):
 
 
 def test_ringing_and_the_agent_answer_are_timed_in_the_history_and_the_attempt_record(switch, voice_connector, vc_api):
-    from tests.test_dialing_agent import AGENT, reserve
-
     [contact_id] = add_contacts(1, **AGENT)
     try_dial_next_batch()
     assert reserve(vc_api, contact_id).status_code == 200
@@ -160,8 +159,6 @@ def test_an_event_that_cannot_be_applied_is_kept_and_the_listener_goes_on(switch
 
 
 def test_an_unanswered_call_rings_no_longer_than_its_campaign_ring_timeout(switch, manager):
-    from campaigns.models import Campaign
-
     switch.scenario.answer_ratio, switch.scenario.busy_ratio = 0.0, 0.0
     switch.scenario.no_answer_seconds = 120.0  # the customer would let it ring for ever
     [contact_id] = add_contacts(1)

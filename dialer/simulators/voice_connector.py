@@ -137,18 +137,7 @@ class VoiceConnectorSimulator:
                 "queue_name": request.get("queue_name") or "",
                 "queue_type": request.get("routing_mode") or "ACD",
             }
-        try:
-            response = requests.post(
-                f"{self.dialer_url}/api/v1/voice-connector/agent-reservations/",
-                json=answer,
-                headers={"Authorization": f"Token {self.token}"},
-                timeout=10,
-            )
-            outcome = str(response.status_code)
-        except requests.RequestException as exc:
-            outcome = f"failed: {exc.__class__.__name__}"
-        with self.lock:
-            self.received[f"reservation {answer['status']} -> {outcome}"] += 1
+        outcome = self._post_to_dialer("agent-reservations", answer, f"reservation {answer['status']}")
         if agent is not None and not outcome.startswith("2"):
             self._release(contact_id)
 
@@ -188,9 +177,13 @@ class VoiceConnectorSimulator:
             {"agent_extension": agent, "queue_name": self.states_queue, "state": state, "occurred_at": entered}
             for agent, state, entered in states
         ]
+        self._post_to_dialer("agent-states", body, "agent states")
+
+    def _post_to_dialer(self, endpoint: str, body: Any, what: str) -> str:
+        """POST to the dialer's voice connector API; the status (or the failure) is counted under ``what``."""
         try:
             response = requests.post(
-                f"{self.dialer_url}/api/v1/voice-connector/agent-states/",
+                f"{self.dialer_url}/api/v1/voice-connector/{endpoint}/",
                 json=body,
                 headers={"Authorization": f"Token {self.token}"},
                 timeout=10,
@@ -199,7 +192,8 @@ class VoiceConnectorSimulator:
         except requests.RequestException as exc:
             outcome = f"failed: {exc.__class__.__name__}"
         with self.lock:
-            self.received[f"agent states -> {outcome}"] += 1
+            self.received[f"{what} -> {outcome}"] += 1
+        return outcome
 
     def _later(self, seconds: float, function: Any, *args: Any) -> None:
         timer = threading.Timer(seconds, function, args)
