@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,12 +20,14 @@ from campaigns.intake import receive_contacts
 from campaigns.models import Campaign, Contact
 from campaigns.validation import ContactInput, validate_contact
 from dialer.cycle import try_dial_next_batch
-from tests.conftest import add_contacts, contact_payload, wait_until
+from tests.conftest import NOW, add_contacts, contact_payload, wait_until
 
 EVERY_DAY = {day: [["09:00", "20:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-# Wednesday 2 December 2026, 10:00 UTC: 11:00 in Berlin, 05:00 in New York.
-BERLIN_MORNING = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
-NEW_YORK_OPENS = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)  # 09:00 EST
+# Tomorrow (inside the test contacts' window, which starts an hour before the run), 10:00 UTC: 11:00 or
+# 12:00 in Berlin, 05:00 or 06:00 in New York, whatever the season.
+_TOMORROW = (NOW + timedelta(days=1)).date()
+BERLIN_MORNING = datetime.combine(_TOMORROW, time(10, 0), tzinfo=UTC)
+NEW_YORK_OPENS = datetime.combine(_TOMORROW, time(9, 0), tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
 
 
 def test_hours_closed_in_new_york_but_open_in_berlin_dial_only_the_berlin_contacts(switch):
@@ -56,16 +59,18 @@ def test_a_contact_with_its_own_zone_is_called_in_that_zone(switch):
     Campaign.objects.filter(campaign_id="c1").update(calling_hours=EVERY_DAY)
     with time_machine.travel(BERLIN_MORNING, tick=True):
         assert try_dial_next_batch() == 0
-    assert Contact.objects.get(pk=contact_id).wake_at == datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+    opens = datetime.combine(_TOMORROW, time(9, 0), tzinfo=ZoneInfo("America/Los_Angeles")).astimezone(UTC)
+    assert Contact.objects.get(pk=contact_id).wake_at == opens
 
 
 def test_every_zone_of_a_number_must_be_open():
-    hours = {"wed": [["09:00", "20:00"]]}
+    day = BERLIN_MORNING.strftime("%a").lower()
+    hours = {day: [["09:00", "20:00"]]}
     assert is_open(hours, ["Europe/Berlin"], BERLIN_MORNING)
     assert not is_open(hours, ["Europe/Berlin", "America/New_York"], BERLIN_MORNING)
     assert next_open(hours, ["Europe/Berlin", "America/New_York"], BERLIN_MORNING) == NEW_YORK_OPENS
     assert next_open({}, ["Asia/Tokyo"], BERLIN_MORNING) == BERLIN_MORNING  # no hours: no limit
-    assert next_open({"wed": [["00:00", "24:00"]]}, ["UTC"], BERLIN_MORNING) == BERLIN_MORNING
+    assert next_open({day: [["00:00", "24:00"]]}, ["UTC"], BERLIN_MORNING) == BERLIN_MORNING
 
 
 def test_a_number_with_several_possible_zones_keeps_them_all():
