@@ -83,26 +83,46 @@ def _waiting(retry_at: str, now: str) -> str:
     return f"retry_at = {retry_at}, scheduled = {due} > {now}, wake_at = CASE WHEN {due} > {now} THEN {due} END"
 
 
+# An agent contact of a campaign dialed ahead of agents (``direct``) is dialed at once too, unless its last call
+# was abandoned within the lockout (Ofcom: not dialed ahead of agents again for 72 hours).
 _CLAIM = f"""
 UPDATE campaigns_contact c SET
-    status = CASE WHEN c.campaign_type = %(ivr)s THEN '{S.DIALED}' ELSE '{S.AGENT_PENDING}' END,
+    status = CASE WHEN c.campaign_type = %(ivr)s OR (
+        c.campaign_id = ANY(%(direct)s::varchar[])
+        AND NOT (c.call_result = %(abandoned)s AND c.ended_at > %(lockout_since)s)
+    ) THEN '{S.DIALED}' ELSE '{S.AGENT_PENDING}' END,
     call_id = gen_random_uuid(), claimed_at = %(now)s, dial_time = NULL, switch_name = %(switch)s,
     call_result = '', hangup_cause = '', agent_extension = '', answered_at = NULL, ended_at = NULL,
     updated_at = %(now)s
 WHERE c.id = ANY(%(ids)s) AND c.status IN {_sql_in(Move.CLAIM, 0)}
-RETURNING c.id, c.call_id, c.campaign_type, c.campaign_id, c.priority, c.received_time
+RETURNING c.id, c.call_id, c.campaign_type, c.campaign_id, c.priority, c.received_time, c.status
 """
 
 
-def claim(ids: Sequence[str], *, now: datetime, switch: str) -> list[tuple[Any, ...]]:
+@dataclass(frozen=True)
+class DialAhead:
+    """Campaigns whose agent contacts are dialed before an agent is reserved (predictive), and the lockout."""
+
+    campaign_ids: Sequence[str] = ()
+    abandoned_result: str = ""
+    lockout_since: datetime | None = None
+
+
+def claim(ids: Sequence[str], *, now: datetime, switch: str, ahead: DialAhead = DialAhead()) -> list[tuple[Any, ...]]:
     """Move contacts the caller has locked out of ``pending``, each with a fresh call id.
 
-    Returns ``(id, call_id, campaign_type, campaign_id, priority, received_time)`` per claimed contact.
+    Returns ``(id, call_id, campaign_type, campaign_id, priority, received_time, status)`` per claimed
+    contact: ``dialed`` for a call placed at once, ``agent_pending`` for one that waits for its agent.
     """
     if not ids:
         return []
+    ahead = ahead or DialAhead()
+    params: dict[str, Any] = {
+        "ids": list(ids), "now": now, "switch": switch, "ivr": CampaignType.IVR, "direct": list(ahead.campaign_ids),
+        "abandoned": ahead.abandoned_result, "lockout_since": ahead.lockout_since or now,
+    }  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM, {"ids": list(ids), "now": now, "switch": switch, "ivr": CampaignType.IVR})
+        cursor.execute(_CLAIM, params)
         return list(cursor.fetchall())
 
 

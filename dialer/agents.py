@@ -18,7 +18,7 @@ from django.utils import timezone
 from campaigns import lifecycle
 from campaigns.choices import ContactStatus
 from campaigns.models import Contact
-from dialer import switch_state
+from dialer import predictive, switch_state
 from dialer.calls import Reservation, release_unsent
 from dialer.commit_hooks import request_cycle
 from dialer.end_chat import queue_end_chat
@@ -46,7 +46,16 @@ def apply_reservation(contact_id: str, status: str, reservation: Reservation | N
     contact = Contact.objects.filter(pk=contact_id).first()
     if contact is None:
         raise ContactNotFound(contact_id)
+    if predictive.is_predictive(contact):  # answered and parked, waiting for this agent (SPEC 5b)
+        try:
+            return predictive.apply_reservation(contact, reservation)
+        except predictive.LateReservation as exc:
+            raise NotAwaitingAgent(str(exc)) from exc
     if contact.status != ContactStatus.AGENT_PENDING:
+        if reservation is not None and contact.call_id is not None:  # a late or repeated one: its agent is freed
+            contact.agent_extension = reservation.agent_extension
+            with transaction.atomic():
+                queue_end_chat(contact, reason="the contact no longer waits for an agent")
         raise NotAwaitingAgent(f"contact {contact_id} is {contact.status}, not agent_pending")
     if status == NO_AGENT_AVAILABLE or reservation is None:
         now = timezone.now()

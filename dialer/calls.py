@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +26,7 @@ from dialer.end_chat import queue_end_chat
 from dialer.ends import CallEndReport, end_calls
 from dialer.esl.client import SwitchClient
 from dialer.esl.commands import ApiCommand, agent_queue_name, build_agent_originate, build_ivr_originate
+from dialer.esl.predictive_commands import build_predictive_originate
 from dialer.results import INVALID_GATEWAY, LOST_ORIGINATE, NO_IVR_NUMBER, Placement, placement_for
 from dialer.signals import call_attempt_changed
 from dialer.throttle import Throttle
@@ -93,6 +95,19 @@ def place_agent_call(contact: Contact, reservation: Reservation, *, client: Swit
     return _originate(contact, command, client=client, throttle=throttle)
 
 
+def place_predictive_call(contact: Contact, *, client: SwitchClient, throttle: Throttle) -> str:
+    """Call the customer ahead of any agent (SPEC 5b): the answered call waits parked for the agent it gets."""
+    command = build_predictive_originate(
+        call_id=str(contact.call_id),
+        gateway_id=contact.gateway_id,
+        customer_number=contact.customer_number,
+        caller_id=contact.campaign.caller_id,
+        domain=settings.EFSWITCH_IP,
+        ring_timeout=contact.campaign.ring_timeout,
+    )
+    return _originate(contact, command, client=client, throttle=throttle)
+
+
 def _originate(contact: Contact, command: ApiCommand, *, client: SwitchClient, throttle: Throttle) -> str:
     """Raises ``SwitchUnavailable`` (or anything unexpected) only while nothing of the call was sent."""
     placement = placement_for(client.gateway_state(contact.gateway_id))
@@ -148,9 +163,9 @@ def _fail_unsent(contact: Contact, result: str, outcome: str) -> str:
     return outcome
 
 
-def request_agent(contact: Contact) -> str:
-    """Post the call information to the voice connector; if it cannot be reached, the contact waits again."""
-    payload = {
+def agent_request_payload(contact: Contact) -> dict[str, Any]:
+    """The call information of an agent request (seed 001)."""
+    return {
         "id": contact.id,
         "call_id": str(contact.call_id),
         "campaign_id": contact.campaign_id,
@@ -161,8 +176,12 @@ def request_agent(contact: Contact) -> str:
         "resource_id": contact.resource_id,
         "queue_name": contact.queue_name,
     }
+
+
+def request_agent(contact: Contact) -> str:
+    """Post the call information to the voice connector; if it cannot be reached, the contact waits again."""
     try:
-        voice_connector.post("agent-requests", payload)
+        voice_connector.post("agent-requests", agent_request_payload(contact))
     except voice_connector.VoiceConnectorError as exc:
         logger.warning("agent request for contact %s failed, back to pending: %s", contact.id, exc)
         return release_unsent(

@@ -57,10 +57,13 @@ class Claim:
     contact_id: str
     call_id: str
     campaign_type: str
+    # Dialed ahead of its agent (a predictive campaign): the call is placed now, the agent asked for on answer.
+    ahead: bool = False
 
     @property
     def is_agent(self) -> bool:
-        return self.campaign_type == CampaignType.AGENT
+        """An agent contact that waits for its agent's reservation before it is dialed."""
+        return self.campaign_type == CampaignType.AGENT and not self.ahead
 
 
 def campaign_queues(*, now: datetime, cap: int, switch: str) -> list[CampaignQueue]:
@@ -86,7 +89,9 @@ def active_calls_by_campaign(switch: str) -> dict[str, int]:
         return {campaign_id: int(n) for campaign_id, n in cursor.fetchall()}
 
 
-def claim_contacts(allocations: list[Allocation], *, now: datetime, switch: str) -> list[Claim]:
+def claim_contacts(
+    allocations: list[Allocation], *, now: datetime, switch: str, ahead: lifecycle.DialAhead | None = None
+) -> list[Claim]:
     """Lock the planned contacts and move them out of ``pending``, in dialing order. Call inside a transaction."""
     if not allocations:
         return []
@@ -98,10 +103,13 @@ def claim_contacts(allocations: list[Allocation], *, now: datetime, switch: str)
     with connection.cursor() as cursor:
         cursor.execute(_PICK, params)
         picked = [row[0] for row in cursor.fetchall()]
-    rows = lifecycle.claim(picked, now=now, switch=switch)
+    rows = lifecycle.claim(picked, now=now, switch=switch, ahead=ahead or lifecycle.DialAhead())
     position = {a.campaign_id: index for index, a in enumerate(allocations)}
     rows.sort(key=lambda r: (position[r[3]], -r[4], r[5], r[0]))
-    return [Claim(contact_id, str(call_id), kind) for contact_id, call_id, kind, *_ in rows]
+    return [
+        Claim(contact_id, str(call_id), kind, ahead=kind == CampaignType.AGENT and status == ContactStatus.DIALED)
+        for contact_id, call_id, kind, _campaign, _priority, _received, status in rows
+    ]
 
 
 def active_calls(switch: str) -> int:

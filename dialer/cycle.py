@@ -11,27 +11,38 @@ leaves a contact holding a slot undialed.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from campaigns import lifecycle
-from campaigns.choices import CampaignType
+from campaigns.choices import CampaignType, DialingMode
 from campaigns.dnc import suppressed
-from campaigns.models import Contact
-from dialer import switch_state
+from campaigns.lifecycle import DialAhead
+from campaigns.models import Campaign, Contact
+from dialer import predictive, switch_state
 from dialer.agent_pacing import over_allowance
 from dialer.calling_hours import hold_closed_zones
-from dialer.calls import PlaceOutcome, place_agent_call, place_ivr_call, release_unsent, request_agent
+from dialer.calls import (
+    PlaceOutcome,
+    place_agent_call,
+    place_ivr_call,
+    place_predictive_call,
+    release_unsent,
+    request_agent,
+)
 from dialer.claims import Claim, active_calls, campaign_queues, claim_contacts, lock_switch_for_claims
 from dialer.ends import end_unsent_calls
 from dialer.esl.client import SwitchClient, SwitchUnavailable, switch_client
+from dialer.pacing import calls_to_place
+from dialer.pacing_inputs import pacing_input
 from dialer.planner import CampaignQueue, plan
 from dialer.predial import Verdict, check_before_dialing
 from dialer.reservations import ReservedCall, take_reservations
-from dialer.results import EXPIRED, SUPPRESSED
+from dialer.results import ABANDONED, EXPIRED, SUPPRESSED
 from dialer.throttle import Throttle, configured_throttle
 
 logger = logging.getLogger(__name__)
@@ -58,7 +69,36 @@ def claim_next_batch(switch: str, throttle: Throttle, *, reserved: int = 0) -> l
     now = timezone.now()
     hold_closed_zones(now=now)
     queues = queues_for(slots, now=now, switch=switch)
-    return claim_contacts(plan(queues, slots, lines=settings.MAX_CONCURRENT_CALLS), now=now, switch=switch)
+    queues, ahead = paced(queues, budget=slots, now=now)
+    allocations = plan(queues, slots, lines=settings.MAX_CONCURRENT_CALLS)
+    return claim_contacts(allocations, now=now, switch=switch, ahead=ahead)
+
+
+def paced(queues: list[CampaignQueue], *, budget: int, now: datetime) -> tuple[list[CampaignQueue], DialAhead]:
+    """Predictive campaigns (SPEC 5b) take no more lines than their pacing decision places now.
+
+    A campaign is paced when its dialing mode is PREDICTIVE, it has a caller id and the voice connector
+    reports its queue's agents; otherwise its contacts wait for their agents as in progressive dialing.
+    """
+    ids = [q.campaign_id for q in queues if q.eligible > 0]
+    campaigns = Campaign.objects.filter(
+        campaign_id__in=ids, campaign_type=CampaignType.AGENT, dialing_mode=DialingMode.PREDICTIVE
+    ).exclude(caller_id="")
+    limits: dict[str, int] = {}
+    for campaign in campaigns:
+        decision = pacing_input(campaign, budget=budget, now=now)
+        if decision.logged_in:
+            limits[campaign.campaign_id] = calls_to_place(decision)
+    if not limits:
+        return queues, DialAhead()
+    paced_queues = [
+        replace(q, max_lines=min(q.max_lines or q.demand, q.active + limits[q.campaign_id]))
+        if q.campaign_id in limits
+        else q
+        for q in queues
+    ]
+    lockout = now - timedelta(seconds=settings.ABANDON_LOCKOUT)
+    return paced_queues, DialAhead(list(limits), ABANDONED, lockout)
 
 
 def queues_for(slots: int, *, now: datetime, switch: str) -> list[CampaignQueue]:
@@ -100,12 +140,20 @@ def try_dial_next_batch(client: SwitchClient | None = None) -> int:
         return 0
     name = client.address.name
     throttle = configured_throttle(name)
+    settle_predictive_calls(name, client=client)
     reserved = take_reservations(name, now=timezone.now())
     claims = claim_next_batch(name, throttle, reserved=len(reserved))
     place_all(reserved, claims, client=client, throttle=throttle)
     if claims or reserved:
         logger.info("cycle on %s: %d reserved agent calls, %d claims", name, len(reserved), len(claims))
     return len(claims) + len(reserved)
+
+
+def settle_predictive_calls(switch: str, *, client: SwitchClient) -> None:
+    """The backstop of the answered-call tasks: abandon what waited too long, route what has its agent."""
+    predictive.abandon(predictive.overdue(switch, now=timezone.now()), client=client)
+    for call_id in predictive.waiting_routes(switch):
+        predictive.route(call_id, client=client)
 
 
 def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: SwitchClient, throttle: Throttle) -> None:
@@ -117,6 +165,9 @@ def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: Swit
     contacts = Contact.objects.select_related("campaign").in_bulk(ids)
     blocked = _suppress([contacts[c.contact_id] for c in claims])
     agents = [contacts[c.contact_id] for c in claims if c.is_agent and c.contact_id not in blocked]
+    blocked |= {
+        c.contact_id for c in claims if c.ahead and check_before_dialing(contacts[c.contact_id]) is not Verdict.ALLOWED
+    }
     for contact in over_allowance(agents, now=timezone.now()):
         release_unsent(contact, reason="no ready agent in its queue", retry_after=settings.NO_AGENT_RETRY)
         blocked.add(contact.id)
@@ -124,9 +175,10 @@ def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: Swit
     steps: list[tuple[Contact, ReservedCall | None]] = [(contacts[r.contact_id], r) for r in reserved]
     steps += [(contacts[c.contact_id], None) for c in claims if not c.is_agent]
     steps += [(contacts[c.contact_id], None) for c in claims if c.is_agent]
+    ahead = {c.contact_id for c in claims if c.ahead}
     for index, (contact, reservation) in enumerate(steps):
         try:
-            outcome = _place(contact, reservation, client=client, throttle=throttle)
+            outcome = _place(contact, reservation, client=client, throttle=throttle, ahead=contact.id in ahead)
         except Exception as exc:
             _give_back([c for c, _ in steps[index:]])
             if not isinstance(exc, SwitchUnavailable):
@@ -156,11 +208,15 @@ def _suppress(claimed: list[Contact]) -> set[str]:
     return {c.id for c in listed}
 
 
-def _place(contact: Contact, reservation: ReservedCall | None, *, client: SwitchClient, throttle: Throttle) -> str:
+def _place(
+    contact: Contact, reservation: ReservedCall | None, *, client: SwitchClient, throttle: Throttle, ahead: bool
+) -> str:
     if reservation is not None:  # taking it set the contact's agent, read with the contact above
         return place_agent_call(contact, reservation.reservation, client=client, throttle=throttle)
     if check_before_dialing(contact) is not Verdict.ALLOWED:
         return "not allowed"
+    if ahead:
+        return place_predictive_call(contact, client=client, throttle=throttle)
     if contact.campaign_type == CampaignType.AGENT:
         return request_agent(contact)
     return place_ivr_call(contact, client=client, throttle=throttle)

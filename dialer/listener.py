@@ -35,8 +35,8 @@ from dialer.outcomes import apply_events, end_stale_calls
 
 logger = logging.getLogger(__name__)
 SUBSCRIBED = (
-    "BACKGROUND_JOB CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE "
-    "HEARTBEAT"
+    "BACKGROUND_JOB CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_PARK CHANNEL_BRIDGE "
+    "CHANNEL_HANGUP_COMPLETE HEARTBEAT"
 )
 # FreeSWITCH sends a HEARTBEAT every 20 s. A connection silent for three of them is dead even if TCP
 # never said so (a firewall that dropped its state, a frozen switch): it is replaced, and the reconcile

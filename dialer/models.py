@@ -120,3 +120,37 @@ class AgentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent_extension} in {self.queue_name}: {self.state}"
+
+
+class PredictiveCall(models.Model):
+    """An answered predictive call between its answer and its end: whether it may be routed, was, or was abandoned.
+
+    Created when the customer answers (CHANNEL_ANSWER); ``answered_at`` is the switch's answer time, what
+    the customer hears and ``ABANDON_TIMEOUT`` counts from. ``parked_at``: the originate's own result has
+    arrived (its BACKGROUND_JOB ``+OK`` or CHANNEL_PARK), before which FreeSWITCH must not be asked to
+    transfer the call. ``routed_at`` and ``abandoned_at`` are each set by a compare-and-swap that requires
+    the other empty: a call is handed to an agent or abandoned, never both. The row goes when the call ends.
+    """
+
+    call_id = models.UUIDField(primary_key=True)
+    contact_id = models.CharField(max_length=40)
+    campaign_id = models.CharField(max_length=40)
+    switch_name = models.CharField(max_length=60)
+    answered_at = models.DateTimeField()
+    parked_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True, help_text="The outstanding agent request was posted.")
+    routed_at = models.DateTimeField(null=True, blank=True)
+    abandoned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["answered_at"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["campaign_id", "answered_at"],
+                name="predictive_call_waiting",
+                condition=Q(routed_at__isnull=True, abandoned_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"predictive call {self.call_id} of {self.contact_id}"

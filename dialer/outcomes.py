@@ -18,13 +18,23 @@ from django.utils import timezone
 from campaigns import lifecycle
 from campaigns.choices import ContactStatus
 from campaigns.models import Contact
+from dialer import predictive
 from dialer.calls import release_unsent
 from dialer.ends import CallEndReport, end_calls
 from dialer.esl.commands import UUID
 from dialer.esl.responses import JobResult, UnexpectedResponse, parse_job_result
 from dialer.esl.wire import Event
 from dialer.models import AgentReservation
-from dialer.results import STALE, CallEnd, ResultCode, decide_call_end, not_placed, not_placed_end
+from dialer.results import (
+    STALE,
+    CallEnd,
+    ResultCode,
+    abandoned_end,
+    decide_call_end,
+    decide_predictive_end,
+    not_placed,
+    not_placed_end,
+)
 from dialer.signals import call_progressed
 
 logger = logging.getLogger(__name__)
@@ -50,6 +60,7 @@ def apply_events(events: Sequence[Event]) -> list[str]:
         ends: dict[str, CallEndReport] = {}
         end_positions: list[tuple[int, str]] = []
         progress: list[tuple[str, str, datetime]] = []
+        job_ends: set[str] = set()
         for event in events:
             reported = reported_end(event)
             stage = _progress_stage(event)
@@ -58,15 +69,19 @@ def apply_events(events: Sequence[Event]) -> list[str]:
                 outcomes.append(stage)
             elif reported is None:
                 outcomes.append(_apply_other(event))
-            elif reported.call_id in ends:
+            elif reported.call_id in ends and not (reported.call_id in job_ends and event.name != "BACKGROUND_JOB"):
                 outcomes.append("duplicate")
-            else:
+            else:  # a hangup replaces an originate's -ERR reported before it in the batch
+                if event.name == "BACKGROUND_JOB":
+                    job_ends.add(reported.call_id)
+                else:
+                    job_ends.discard(reported.call_id)
                 ends[reported.call_id] = reported
                 end_positions.append((len(outcomes), reported.call_id))
                 outcomes.append("")
         if progress:
             call_progressed.send(sender=None, progress=progress)
-        applied = end_calls(list(ends.values()))
+        applied = end_calls(_predictive_ends(ends, job_ends))
         for position, call_id in end_positions:
             outcomes[position] = "ended" if call_id in applied else "duplicate"
         return outcomes
@@ -82,9 +97,15 @@ def reported_end(event: Event) -> CallEndReport | None:
     if event.name == "CHANNEL_HANGUP_COMPLETE" and _is_uuid(event.get("Unique-ID")):
         answered = event.variable("answer_epoch", "0") not in ("", "0")
         bridged = event.variable("bridge_epoch", "0") not in ("", "0") or bool(event.variable("last_bridge_to"))
+        cause = event.get("Hangup-Cause") or event.variable("hangup_cause") or "NORMAL_UNSPECIFIED"
+        if _is_predictive(event):  # abandoned ones are told apart by the dialer's record (_predictive_ends)
+            end = decide_predictive_end(
+                cause=cause, answered=answered, bridged=bridged, abandoned=False,
+                destination=event.get("Caller-Destination-Number"), abandon_extension=settings.ABANDON_EXTENSION,
+            )  # fmt: skip
+            return CallEndReport(event.get("Unique-ID"), end, _event_time(event))
         # The agent originate sets sip_h_X-agentExtension; it comes back as a channel variable.
         agent_call = bool(event.variable("sip_h_X-agentExtension"))
-        cause = event.get("Hangup-Cause") or event.variable("hangup_cause") or "NORMAL_UNSPECIFIED"
         end = decide_call_end(cause=cause, answered=answered, bridged=bridged, agent_call=agent_call)
         return CallEndReport(event.get("Unique-ID"), end, _event_time(event))
     result = _failed_originate(event)
@@ -102,8 +123,48 @@ def _apply_other(event: Event) -> str:
     call_id = event.get("Unique-ID")
     if event.name == "CHANNEL_ANSWER" and _is_uuid(call_id):
         answered = lifecycle.mark_answered(call_id, at=_event_time(event))
+        if answered and _is_predictive(event):
+            predictive.note_answered(call_id, answered_at=_answer_time(event))
         return "answered" if answered else "ignored"
-    return "accepted" if event.name == "BACKGROUND_JOB" else "ignored"
+    if event.name == "CHANNEL_PARK" and _is_uuid(call_id):
+        return "parked" if predictive.note_parked(call_id, at=_event_time(event)) else "ignored"
+    if event.name == "BACKGROUND_JOB":
+        job = event.get("Job-UUID")
+        if event.get("Job-Command") == "originate" and _is_uuid(job) and event.body.startswith("+OK"):
+            predictive.note_parked(job, at=_event_time(event))
+        return "accepted"
+    return "ignored"
+
+
+def _is_predictive(event: Event) -> bool:
+    """A call placed ahead of its agent: its originate set ``sip_h_X-CallType=PREDICTIVE``."""
+    return event.variable("sip_h_X-CallType") == "PREDICTIVE"
+
+
+def _answer_time(event: Event) -> datetime:
+    """When the switch answered the call (what the customer hears), else when the event was raised."""
+    micros = event.get("Caller-Channel-Answered-Time")
+    if micros.isdigit() and int(micros) > 0:
+        return datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+    return _event_time(event)
+
+
+def _predictive_ends(ends: dict[str, CallEndReport], job_ends: set[str]) -> list[CallEndReport]:
+    """The ends to apply, as the dialer's own record of predictive calls tells them apart.
+
+    An originate's ``-ERR`` (``job_ends``) never ends a call whose answer was seen: FreeSWITCH reported a
+    bridged call's originate as ``-ERR ORIGINATOR_CANCEL`` when the transfer came early; its hangup ends it.
+    A hangup of a call the dialer abandoned is ``Abandoned`` (its cause is NORMAL_CLEARING like every other).
+    """
+    answered: set[str] = set()
+    if job_ends:
+        seen = Contact.objects.filter(call_id__in=list(job_ends), answered_at__isnull=False)
+        answered = {str(call_id) for call_id in seen.values_list("call_id", flat=True)}
+    kept = [r for r in ends.values() if r.call_id not in answered]
+    abandoned = predictive.close([r.call_id for r in kept if r.end.answered])
+    return [
+        CallEndReport(r.call_id, abandoned_end(r.end.hangup_cause), r.at) if r.call_id in abandoned else r for r in kept
+    ]
 
 
 def _progress_stage(event: Event) -> str | None:
@@ -138,7 +199,9 @@ def _is_uuid(value: str) -> bool:
 def end_stale_calls(call_ids: Sequence[str]) -> int:
     """Give calls nobody will report on the result ``Stale`` (in one batch); they are not dialed again."""
     end, now = CallEnd(STALE, "", ResultCode.STALE, answered=False), timezone.now()
-    return len(end_calls([CallEndReport(call_id, end, now) for call_id in call_ids]))
+    with transaction.atomic():
+        predictive.close(list(call_ids))
+        return len(end_calls([CallEndReport(call_id, end, now) for call_id in call_ids]))
 
 
 def sweep_stale_calls(now: datetime | None = None) -> dict[str, int]:

@@ -44,6 +44,7 @@ class ReservedCall:
 _TAKE = """
 DELETE FROM dialer_agentreservation r USING campaigns_contact c
 WHERE r.call_id = c.call_id AND c.switch_name = %s
+  AND NOT EXISTS (SELECT 1 FROM dialer_predictivecall p WHERE p.call_id = r.call_id)
 RETURNING r.call_id, r.contact_id, r.agent_extension, r.service_identifier, r.queue_name, r.queue_type, c.status
 """
 
@@ -51,6 +52,8 @@ RETURNING r.call_id, r.contact_id, r.agent_extension, r.service_identifier, r.qu
 @transaction.atomic
 def take_reservations(switch: str, *, now: datetime) -> list[ReservedCall]:
     """This switch's reservations, each taken by one cycle only: their contacts move to ``dialed`` (unsent).
+
+    Those of answered predictive calls are not this step's: ``predictive.route`` hands those calls over.
 
     A reservation whose contact stopped waiting meanwhile (its request expired, the sweep released it)
     is dropped, and its agent freed with END_CHAT.

@@ -105,8 +105,13 @@ def decide_predictive_end(
     if bridged:
         return CallEnd(readable_result(cause), cause, ResultCode.ANSWER, answered=True)
     if abandoned or (abandon_extension and destination == abandon_extension):
-        return CallEnd(ABANDONED, cause, ResultCode.ABANDONED, answered=True, frees_agent=True)
+        return abandoned_end(cause)
     return CallEnd(DROPPED, cause, ResultCode.DROPPED, answered=True, dropped_before_agent=True)
+
+
+def abandoned_end(cause: str) -> CallEnd:
+    """An answered call the dialer gave up on, no agent having come in time: ``Abandoned`` (OCS 21)."""
+    return CallEnd(ABANDONED, cause, ResultCode.ABANDONED, answered=True, frees_agent=True)
 
 
 class Placement(StrEnum):

@@ -27,3 +27,7 @@ agent_states_applied = Signal()
 # (CHANNEL_PROGRESS / _MEDIA) or reached its agent (CHANNEL_BRIDGE). kwargs: progress, a list of
 # (call_id, stage "ringing" or "agent_answered", at); each call's first report of a stage counts.
 call_progressed = Signal()
+# Asked by the cycle for each campaign it paces ahead of agents. kwargs: campaign_id, queue_name, since, now. A
+# receiver answers a dict of ``dialer.pacing.History``'s fields (reporting: from the calls and agent states of
+# the window); no answer means no history, and the campaign is dialed progressively.
+pacing_history_requested = Signal()

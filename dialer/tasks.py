@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dialer import outbox
+from dialer import outbox, predictive
 from dialer.cycle import try_dial_next_batch
 from dialer.outcomes import sweep_stale_calls
 
@@ -32,3 +32,18 @@ def deliver_due_voice_connector_messages() -> int:
     for message_id in due:
         outbox.deliver(message_id)
     return len(due)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def ask_agent_for_answered_call(call_id: str) -> str:
+    return predictive.ask_agent(call_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def route_answered_call(call_id: str) -> str:
+    return predictive.route(call_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def abandon_unrouted_call(call_id: str) -> int:
+    return predictive.abandon([call_id])

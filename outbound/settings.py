@@ -92,6 +92,7 @@ CELERY_TASK_DEFAULT_QUEUE = "deliveries"
 CELERY_TASK_ROUTES = {
     "dialer.tasks.dial_cycle": {"queue": "dialing"},
     "dialer.tasks.sweep_stale": {"queue": "dialing"},
+    "dialer.tasks.*_call": {"queue": "dialing"},
     "dialer.tasks.deliver_*": {"queue": "deliveries"},
     "reporting.tasks.*": {"queue": "deliveries"},
     "campaigns.tasks.*": {"queue": "imports"},

@@ -20,11 +20,13 @@ from dialer.signals import (
     call_attempt_changed,
     call_attempts_ended,
     call_progressed,
+    pacing_history_requested,
     predial_race_check,
     status_requested,
 )
 from reporting.attempt_records import queue_attempt_records
 from reporting.models import AttemptRecord
+from reporting.pacing_history import pacing_history
 from reporting.stats import campaign_statistics
 from reporting.tasks import send_status_notification
 
@@ -125,3 +127,10 @@ def earlier_record_unsaved(sender: object, *, contact_id: str, **_: Any) -> bool
 def statistics_for_status(sender: object, *, campaign_ids: list[str], **_: Any) -> dict[str, dict[str, Any]]:
     """Each campaign's statistics (cached briefly) for the dialer status API."""
     return {campaign_id: {"statistics": campaign_statistics(campaign_id)} for campaign_id in campaign_ids}
+
+
+@receiver(pacing_history_requested, dispatch_uid="reporting.pacing_history")
+def history_for_pacing(
+    sender: object, *, campaign_id: str, queue_name: str, since: datetime, now: datetime, **_: Any
+) -> dict[str, Any]:
+    return pacing_history(campaign_id, queue_name, since=since, now=now)

@@ -116,7 +116,7 @@ def state_time(changes: Sequence[tuple[str, str, datetime]], *, since: datetime,
     return busy, logged_in
 
 
-_STATES_IN_WINDOW = """
+STATES_IN_WINDOW = """
 SELECT agent_extension, state, occurred_at FROM reporting_agentstatechange
 WHERE queue_name = %(queue)s AND occurred_at >= %(since)s AND occurred_at < %(now)s
 UNION ALL
@@ -128,7 +128,7 @@ UNION ALL
 def queue_agent_time(queue_name: str, *, since: datetime, now: datetime) -> tuple[float, float] | None:
     """Busy and logged-in seconds of a queue's agents from their reported states; None when none is known."""
     with connection.cursor() as cursor:
-        cursor.execute(_STATES_IN_WINDOW, {"queue": queue_name, "since": since, "now": now})
+        cursor.execute(STATES_IN_WINDOW, {"queue": queue_name, "since": since, "now": now})
         changes = cursor.fetchall()
     return state_time(changes, since=since, now=now) if changes else None
 

@@ -134,6 +134,17 @@ class SwitchClient:
                 return str(reply.getBody() or "")
         raise SwitchUnavailable(f"{self.address.name}: connection lost during {command.command}")
 
+    def command(self, command: ApiCommand) -> str:
+        """A command with an effect on a call (``uuid_transfer``, ``uuid_kill``): sent once, never repeated.
+
+        Raises ``SwitchUnavailable`` when no reply came (it may or may not have reached the switch).
+        """
+        self.ensure_alive()
+        reply = self._round_trip(lambda connection: connection.api(command.command, command.args))
+        if reply is None:
+            raise SwitchUnavailable(f"{self.address.name}: connection lost during {command.command}")
+        return str(reply.getBody() or "")
+
     def ensure_alive(self) -> None:
         """Before a command that must not be lost: a connection idle for a while is probed first.
 

@@ -44,6 +44,8 @@ class SimulatedSwitch:
         self.scenario = scenario
         self.channels: dict[str, Channel] = {}
         self.originates: list[dict[str, Any]] = []
+        # Transfers of parked calls, each with the call's variables when it was transferred.
+        self.transfers: list[dict[str, Any]] = []
         self.record_path = record_path
         self.subscribers: list[Callable[[str, str], None]] = []
         self._sequence = 0
@@ -132,6 +134,7 @@ class SimulatedSwitch:
             self._hangup(channel, "ORIGINATOR_CANCEL")
             return "-ERR ORIGINATOR_CANCEL\n"
         channel.answered = time.time()
+        self._write_record({"event": "answer", "time": channel.answered, "call_id": call_id})
         self.emit("CHANNEL_ANSWER", channel)
         if request.destination == PARK:
             return await self._answer_parked(channel)
@@ -155,6 +158,9 @@ class SimulatedSwitch:
         channel.parking.extension = extension
         channel.parking.cancelled_originate = not channel.parking.job_answered
         channel.parking.transferred.set()
+        entry = {"event": "transfer", "time": time.time(), "call_id": call_id, "extension": extension}
+        self.transfers.append({**entry, "variables": dict(channel.request.variables)})
+        self._write_record({**entry, "variables": dict(channel.request.variables)})
         return "+OK\n"
 
     async def _parked(self, channel: Channel) -> None:
