@@ -153,6 +153,10 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
             raise serializers.ValidationError({"optimize_goal": [message]})
         if optimize_by == OptimizeBy.BUSY_FACTOR and not 0 < goal < 1:
             raise serializers.ValidationError({"optimize_goal": ["A busy factor above 0 and below 1."]})
+        mode = attrs.get("dialing_mode", getattr(instance, "dialing_mode", ""))
+        caller_id = attrs.get("caller_id", getattr(instance, "caller_id", ""))
+        if mode == DialingMode.PREDICTIVE and not caller_id and {"dialing_mode", "caller_id"} & set(attrs):
+            raise serializers.ValidationError({"caller_id": ["Required for a PREDICTIVE campaign (the number shown)."]})
         return attrs
 
     def validate_retry_rules(self, value: Any) -> list[dict[str, Any]]:

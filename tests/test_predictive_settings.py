@@ -45,3 +45,13 @@ def test_a_bad_setting_is_a_400_naming_it_and_changes_nothing(manager, campaign,
     assert field in response.json()
     stored = Campaign.objects.get(campaign_id="p1")
     assert (stored.name, stored.caller_id, stored.optimize_goal, stored.max_dial_ratio) == ("p1", "", 0.03, 3.0)
+
+
+def test_a_predictive_campaign_needs_a_caller_id(manager, campaign):
+    response = manager.patch(campaign, {"dialing_mode": "PREDICTIVE"}, format="json")
+    assert response.status_code == 400
+    assert "caller_id" in response.json()
+    assert Campaign.objects.get(campaign_id="p1").dialing_mode == ""
+    both = {"dialing_mode": "PREDICTIVE", "caller_id": "+4930123456"}
+    assert manager.patch(campaign, both, format="json").status_code == 200
+    assert manager.patch(campaign, {"caller_id": ""}, format="json").status_code == 400
