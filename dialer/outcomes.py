@@ -123,7 +123,8 @@ def _apply_other(event: Event) -> str:
     call_id = event.get("Unique-ID")
     if event.name == "CHANNEL_ANSWER" and _is_uuid(call_id):
         answered = lifecycle.mark_answered(call_id, at=_event_time(event))
-        if answered and _is_predictive(event):
+        # An agent call of a PREDICTIVE contact whose agent was reserved first carries the agent already.
+        if answered and _is_predictive(event) and not event.variable("sip_h_X-agentExtension"):
             predictive.note_answered(call_id, answered_at=_answer_time(event))
         return "answered" if answered else "ignored"
     if event.name == "CHANNEL_PARK" and _is_uuid(call_id):

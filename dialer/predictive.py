@@ -50,7 +50,7 @@ def _later(task: str, call_id: str, *, countdown: float = 0) -> None:
 _ANSWERED = f"""
 INSERT INTO dialer_predictivecall (call_id, contact_id, campaign_id, switch_name, answered_at)
 SELECT c.call_id, c.id, c.campaign_id, c.switch_name, %s FROM campaigns_contact c
-WHERE c.call_id = %s AND c.status = '{ContactStatus.DIALED}'
+WHERE c.call_id = %s AND c.status = '{ContactStatus.DIALED}' AND c.agent_extension = ''
 ON CONFLICT (call_id) DO NOTHING
 """
 

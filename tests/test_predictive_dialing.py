@@ -149,11 +149,20 @@ def test_an_originate_error_after_the_answer_does_not_end_the_call(predictive_ca
     assert PredictiveCall.objects.filter(call_id=call_id).exists()
 
 
-def test_a_campaign_without_known_agents_waits_for_agents_as_before(predictive_campaign, voice_connector):
+def test_a_campaign_without_known_agents_waits_for_agents_as_before(predictive_campaign, voice_connector, vc_api):
     AgentState.objects.all().delete()
+    predictive_campaign.switch.scenario.talk_seconds = (1.0, 1.0)
     [contact_id] = add_contacts(1, **PREDICTIVE)
     assert try_dial_next_batch() == 1
     assert Contact.objects.get(pk=contact_id).status == "agent_pending"
     assert predictive_campaign.switch.originates == []
+    assert reserve(vc_api, contact_id).status_code == 200
+    assert try_dial_next_batch() == 1  # the agent's call, placed after the reservation
+    assert "sip_h_X-CallType=PREDICTIVE" in predictive_campaign.switch.originates[0]["args"]
+    wait_until(lambda: Contact.objects.get(pk=contact_id).answered_at, what="the answer")
+    assert not PredictiveCall.objects.exists()  # answered with its agent on it: not waiting for one
+    wait_until(lambda: Contact.objects.get(pk=contact_id).status == "ended", what="the end of the call")
+    assert Contact.objects.get(pk=contact_id).call_result == "Normal clearing"
     [request] = voice_connector.bodies("agent-requests")
     assert "answered" not in request
+    assert predictive_campaign.switch.transfers == []
