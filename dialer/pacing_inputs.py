@@ -1,7 +1,8 @@
 """What the predictive pacing decision is given, read for one campaign in one query (SPEC 5b).
 
 Agent states of the campaign's queue (ready agents; how long each talking or wrapping-up agent has been
-so), its calls in flight (ringing, with their ring time; answered and waiting for an agent) and its
+so), its calls in flight (ringing, with their ring time — a claim not yet sent counts as a call that has just
+started ringing, or a second cycle would place its calls again; answered and waiting for an agent) and its
 history over ``ABANDON_WINDOW``, which reporting answers through a signal (the dialer never imports it).
 The query reads the agent state table of one queue, the campaign's calls in progress through the index of
 active contacts, and its waiting predictive calls: its cost does not depend on how many contacts wait.
@@ -30,9 +31,9 @@ SELECT
      WHERE queue_name = %(queue)s AND confirmed_at >= %(fresh)s AND state = '{AgentStateName.TALKING}'),
     (SELECT coalesce(array_agg(extract(epoch FROM %(now)s - occurred_at)::float8), '{{}}') FROM dialer_agentstate
      WHERE queue_name = %(queue)s AND confirmed_at >= %(fresh)s AND state = '{AgentStateName.WRAPUP}'),
-    (SELECT coalesce(array_agg(extract(epoch FROM %(now)s - dial_time)::float8), '{{}}') FROM campaigns_contact
-     WHERE campaign_id = %(campaign)s AND status = '{ContactStatus.DIALED}' AND dial_time IS NOT NULL
-       AND answered_at IS NULL),
+    (SELECT coalesce(array_agg(greatest(0, extract(epoch FROM %(now)s - coalesce(dial_time, %(now)s)))::float8),
+         '{{}}') FROM campaigns_contact
+     WHERE campaign_id = %(campaign)s AND status = '{ContactStatus.DIALED}' AND answered_at IS NULL),
     (SELECT count(*) FROM dialer_predictivecall
      WHERE campaign_id = %(campaign)s AND routed_at IS NULL AND abandoned_at IS NULL)
 """
