@@ -1,11 +1,22 @@
-"""The dialer's rows in the operators' console: switch events that could not be applied."""
+"""The dialer's pages in the operators' console: switch events that could not be applied, agent states and
+predictive pacing."""
 
 from __future__ import annotations
 
-from django.contrib import admin
-from django.http import HttpRequest
+from dataclasses import dataclass
 
-from dialer.models import UnappliedEvent
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+
+from campaigns.choices import CampaignState, CampaignType, DialingMode
+from campaigns.models import Campaign
+from dialer.models import AgentState, UnappliedEvent
+from dialer.pacing import MIN_HISTORY, PacingInput
+from dialer.pacing_inputs import pacing_input
 
 
 @admin.register(UnappliedEvent)
@@ -26,3 +37,114 @@ class UnappliedEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@dataclass(frozen=True, slots=True)
+class PacingRow:
+    """One predictive campaign as the pacing page shows it: what its next pacing decision would be given."""
+
+    campaign_id: str
+    state: str
+    ready: int
+    talking: int
+    wrapping_up: int
+    ringing: int
+    waiting: int
+    dial_level: str
+    overdial: str
+    busy_factor: str
+    live_answers: int
+    mode: str
+
+
+def _percent(rate: float) -> str:
+    """``0.024`` as "2.4 %"; a cap such as ``0.03`` as "3 %" (``g`` drops the float noise of x 100)."""
+    return f"{rate * 100:.3g} %"
+
+
+def pacing_mode(p: PacingInput) -> str:
+    """Why the campaign is, or is not, dialed ahead of its agents now: the overrides of ``calls_to_place``."""
+    h = p.history
+    if p.logged_in == 0:
+        return "agents unknown: dialed progressively"
+    if h.live_answers < MIN_HISTORY:
+        return f"progressive until {MIN_HISTORY} live answers"
+    if h.overdial_rate >= p.abandon_rate_limit:
+        return "at the cap: progressive"
+    if not 0 < h.hit_ratio <= 1 or h.mean_answer_seconds <= 0:
+        return "progressive: no answer times yet"
+    return "predictive"
+
+
+def pacing_row(campaign: Campaign, p: PacingInput) -> PacingRow:
+    """The page's row for ``campaign`` from the input its pacing decision reads."""
+    level = f"{p.in_flight / p.ready_agents:.2f}" if p.ready_agents else "—"
+    return PacingRow(
+        campaign_id=campaign.campaign_id,
+        state=campaign.state,
+        ready=p.ready_agents,
+        talking=len(p.talking),
+        wrapping_up=len(p.wrapping_up),
+        ringing=len(p.ringing),
+        waiting=p.waiting_calls,
+        dial_level=level,
+        overdial=f"{p.history.overdial_rate * 100:.1f} % of {_percent(p.abandon_rate_limit)}",
+        busy_factor=f"{p.history.busy_factor:.2f}",
+        live_answers=p.history.live_answers,
+        mode=pacing_mode(p),
+    )
+
+
+def predictive_campaigns() -> list[Campaign]:
+    """The campaigns ``dialer.cycle.paced`` would pace (unloaded ones are no longer dialed at all)."""
+    return list(
+        Campaign.objects.filter(campaign_type=CampaignType.AGENT, dialing_mode=DialingMode.PREDICTIVE)
+        .exclude(caller_id="")
+        .exclude(state=CampaignState.UNLOADED)
+        .order_by("campaign_id")
+    )
+
+
+@admin.register(AgentState)
+class AgentStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: the voice connector's latest report per agent and queue, which pacing reads as it is.
+
+    Its changelist is also where the predictive pacing page hangs, since that page is built from these states.
+    """
+
+    list_display = ("queue_name", "agent_extension", "state", "occurred_at", "confirmed_at")
+    list_filter = ("state",)
+    search_fields = ("=queue_name", "=agent_extension")
+    change_list_template = "admin/dialer/agentstate/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view(self.pacing_view)
+        return [path("pacing/", view, name="dialer_predictive_pacing"), *super().get_urls()]
+
+    def pacing_view(self, request: HttpRequest) -> HttpResponse:
+        """Each predictive campaign's dial level, overdial rate against the cap and busy factor (SPEC 5b).
+
+        Read with the pacing decision's own input, so the page shows what the cycle sees: one query per
+        campaign plus its history, which reporting caches for a few seconds; no contact is counted.
+        """
+        now = timezone.now()
+        rows = [pacing_row(c, pacing_input(c, budget=0, now=now)) for c in predictive_campaigns()]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Predictive pacing",
+            "rows": rows,
+            "cap": _percent(settings.ABANDON_RATE_LIMIT),
+            "min_history": MIN_HISTORY,
+            "window_hours": round(settings.ABANDON_WINDOW / 3600, 1),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/dialer/predictive_pacing.html", context)
