@@ -77,10 +77,12 @@ class Deployment:
         calls_per_second: float,
         switch_args: list[str],
         voice_connector_url: str = "",
+        voice_connector_args: tuple[str, ...] = ("--agents", "10", "--handling", "0.05-0.2"),
     ) -> None:
         self.group = ProcessGroup(log_dir)
         # A voice connector of the test's own instead of the simulator.
         self.voice_connector_url = voice_connector_url
+        self.voice_connector_args = voice_connector_args
         self.record = log_dir / "switch-record.jsonl"
         self.web_port, self.esl_port, self.vc_port = free_port(), free_port(), free_port()
         self.switch_args = switch_args
@@ -111,8 +113,8 @@ class Deployment:
         self.start_process("web")
         if not self.voice_connector_url:
             self.group.start(
-                "voice-connector", MANAGE, "voice_connector_simulator", "--port", str(self.vc_port), "--agents", "10",
-                "--handling", "0.05-0.2", "--answer-delay", "0.01-0.05", "--dialer-url",
+                "voice-connector", MANAGE, "voice_connector_simulator", "--port", str(self.vc_port),
+                *self.voice_connector_args, "--answer-delay", "0.01-0.05", "--dialer-url",
                 f"http://127.0.0.1:{self.web_port}", f"--token={vc_token}", "--expect-token", "vc-secret",
             )  # fmt: skip
         assert wait_for_http(f"http://127.0.0.1:{self.web_port}/healthz", timeout=60), "web did not start"

@@ -33,6 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--record", type=Path, help="append every originate to this JSON-lines file")
         parser.add_argument("--seed", type=int)
         parser.add_argument("--heartbeat", type=float, default=20.0, help="seconds between HEARTBEAT events")
+        parser.add_argument(
+            "--patience", type=parse_range, default=(3.0, 8.0), help="seconds an answered, parked customer waits"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         gc.freeze()  # start-up objects out of the collector's reach: no 30 ms pauses mid-call
@@ -47,6 +50,7 @@ class Command(BaseCommand):
             gateways_unknown=set(options["gateway_unknown"]),
             seed=options["seed"],
             heartbeat_seconds=options["heartbeat"],
+            patience_seconds=options["patience"],
         )
         asyncio.run(self._serve(scenario, options))
 
