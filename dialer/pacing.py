@@ -66,6 +66,9 @@ _FEEDBACK_GAIN = 3.0
 _FEEDBACK_MAX = 4.0
 """Cap on the feedback's multiplier, so that a clean window (early in the day) does not license a burst."""
 
+_EVIDENCE_ANSWERS = 200
+"""Live answers in the window by which that cap is fully open; it opens linearly from 1 (no bonus) at none."""
+
 
 @dataclass(frozen=True, slots=True)
 class History:
@@ -149,7 +152,10 @@ def _risk_budget(p: PacingInput) -> float:
     if setpoint <= 0:
         return 0.0
     gap = 1.0 - p.history.overdial_rate / setpoint
-    budget = _CALIBRATION * setpoint * min(_FEEDBACK_MAX, math.exp(_FEEDBACK_GAIN * gap))
+    # A clean window licenses more only as far as it holds evidence: a few dozen answers without an abandon
+    # say little, and an early overshoot holds the window's rate up for the rest of it.
+    ceiling = 1.0 + (_FEEDBACK_MAX - 1.0) * min(1.0, p.history.live_answers / _EVIDENCE_ANSWERS)
+    budget = _CALIBRATION * setpoint * min(ceiling, math.exp(_FEEDBACK_GAIN * gap))
     if p.optimize_by == OptimizeBy.BUSY_FACTOR:
         # At the goal, half the budget; 5 points below it, all of it; 9 points above it, a twentieth.
         budget *= min(1.0, max(0.05, 0.5 + 10.0 * (p.optimize_goal - p.history.busy_factor)))
