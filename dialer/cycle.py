@@ -89,6 +89,11 @@ def paced(queues: list[CampaignQueue], *, budget: int, now: datetime) -> tuple[l
         decision = pacing_input(campaign, budget=budget, now=now)
         if decision.logged_in:
             limits[campaign.campaign_id] = calls_to_place(decision)
+            logger.debug(
+                "pacing %s: %d ready, %d in flight, %d live answers, overdial %.3f: %d calls",
+                campaign.campaign_id, decision.ready_agents, decision.in_flight, decision.history.live_answers,
+                decision.history.overdial_rate, limits[campaign.campaign_id],
+            )  # fmt: skip
     if not limits:
         return queues, DialAhead()
     paced_queues = [

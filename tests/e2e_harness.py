@@ -78,6 +78,7 @@ class Deployment:
         switch_args: list[str],
         voice_connector_url: str = "",
         voice_connector_args: tuple[str, ...] = ("--agents", "10", "--handling", "0.05-0.2"),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.group = ProcessGroup(log_dir)
         # A voice connector of the test's own instead of the simulator.
@@ -103,10 +104,11 @@ class Deployment:
             "VOICE_CONNECTOR_TOKEN": "vc-secret",
             "STALE_CALL_TIMEOUT": "8",
             "AGENT_RESERVATION_TIMEOUT": "5",
+            **(env or {}),
         }
 
     def start(self) -> Deployment:
-        _, vc_token = create_api_client(name="e2e-voice-connector", role=ApiRole.VOICE_CONNECTOR)
+        _, vc_token = create_api_client(name=f"e2e-voice-connector-{self.vc_port}", role=ApiRole.VOICE_CONNECTOR)
         self._saved_env = {name: os.environ.get(name) for name in self.env}
         os.environ.update(self.env)
         self.start_process("switch")
