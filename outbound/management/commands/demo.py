@@ -17,21 +17,28 @@ from datetime import timedelta
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.utils import timezone
 
 from campaigns.auth import create_api_client
-from campaigns.choices import ACTIVE_STATUSES, ApiRole, CampaignType, ContactStatus
+from campaigns.choices import ACTIVE_STATUSES, ApiRole, CampaignType, ContactStatus, DialingMode
 from campaigns.intake import receive_contacts
 from campaigns.models import ApiClient, Campaign, Contact
 from campaigns.samples import sample_contacts
 from campaigns.validation import ContactInput, validate_contact
 from dialer.agent_states import known_agents
+from dialer.pacing_inputs import history
 from outbound.processes import ROOT, ProcessGroup, wait_for_http
 
-DEMO_CAMPAIGNS = {"demo-ivr": CampaignType.IVR, "demo-agent": CampaignType.AGENT}
+DEMO_CAMPAIGNS = {"demo-ivr": CampaignType.IVR, "demo-agent": CampaignType.AGENT, "demo-predictive": CampaignType.AGENT}
+# The predictive campaign (section 5b) shares the demo agents with demo-agent; it gets ten times the contacts, so that
+# it dials ahead of its agents once 20 live answers are in its window and keeps them busy for a few minutes.
+PREDICTIVE = "demo-predictive"
+PREDICTIVE_SHARE = 10
+DEMO_AGENTS = 12
 DEMO_RETRY_RULES = [{"result": "Busy", "delay": 5, "max_attempts": 3}]
 # The demo agents' queue (that of the sample AGENT contacts): the voice connector simulator reports their states,
 # and agent requests are paced by the agents ready there.
@@ -79,7 +86,7 @@ class Command(BaseCommand):
             # can never end; the demo campaigns are emptied outright rather than purged.
             Contact.objects.filter(campaign_id=campaign_id).delete()
             rows = sample_contacts(
-                per_campaign,
+                per_campaign * (PREDICTIVE_SHARE if campaign_id == PREDICTIVE else 1),
                 campaign_id=campaign_id,
                 campaign_type=campaign_type,
                 start=timezone.now() - timedelta(minutes=1),
@@ -88,6 +95,9 @@ class Command(BaseCommand):
             receive_contacts([_valid(row) for row in rows])
         # A retry rule at work (section 5a): busy IVR customers are called again, up to three attempts.
         Campaign.objects.filter(campaign_id="demo-ivr").update(retry_rules=DEMO_RETRY_RULES)
+        Campaign.objects.filter(campaign_id=PREDICTIVE).update(
+            dialing_mode=DialingMode.PREDICTIVE, caller_id="+4930555000", queue_name=DEMO_QUEUE
+        )
         return token, vc_token
 
     def _welcome(self, port: int, token: str) -> None:
@@ -128,7 +138,7 @@ def start_processes(group: ProcessGroup, *, port: int, vc_token: str) -> None:
         str(group.log_dir / "originates.jsonl"),
     )
     group.start(
-        "voice-connector", manage, "voice_connector_simulator", "--port", str(vc_port), "--agents", "5",
+        "voice-connector", manage, "voice_connector_simulator", "--port", str(vc_port), "--agents", str(DEMO_AGENTS),
         "--handling", "1-3", "--dialer-url", f"http://127.0.0.1:{port}", f"--token={vc_token}",
         "--expect-token", "demo-voice-connector-secret", "--states-queue", DEMO_QUEUE, "--states-every", "10",
     )  # fmt: skip
@@ -178,7 +188,20 @@ def progress_line() -> str:
         f"{timezone.now():%H:%M:%S} calls active {active} (dialed {counts['dialed']}, waiting for an agent "
         f"{counts['agent_pending']}), pending {counts['pending']} ({retrying.count()} to retry), "
         f"ended {counts['ended']}, failed {counts['failed']} | agents ready {agents.get('ready', 0)}, "
-        f"talking {agents.get('talking', 0)}, wrap-up {agents.get('wrapup', 0)}" + (f" | {shown}" if shown else "")
+        f"talking {agents.get('talking', 0)}, wrap-up {agents.get('wrapup', 0)} | {predictive_figures()}"
+        + (f" | {shown}" if shown else "")
+    )
+
+
+def predictive_figures() -> str:
+    """The predictive campaign's busy factor and overdial rate against the cap, as its pacing reads them."""
+    campaign = Campaign.objects.filter(campaign_id=PREDICTIVE).first()
+    if campaign is None:
+        return "no predictive campaign"
+    h = history(campaign, now=timezone.now())
+    return (
+        f"predictive: {h.live_answers} live answers, busy factor {h.busy_factor:.2f}, "
+        f"overdial {h.overdial_rate:.1%} (cap {settings.ABANDON_RATE_LIMIT:.0%})"
     )
 
 
