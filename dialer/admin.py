@@ -15,7 +15,7 @@ from django.utils import timezone
 from campaigns.choices import CampaignState, CampaignType, DialingMode
 from campaigns.models import Campaign
 from dialer.models import AgentState, UnappliedEvent
-from dialer.pacing import MIN_HISTORY, PacingInput
+from dialer.pacing import MIN_HISTORY, Mode, PacingInput, mode
 from dialer.pacing_inputs import pacing_input
 
 
@@ -62,18 +62,18 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.3g} %"
 
 
+_MODE_NOTES = {
+    Mode.NO_AGENTS: "agents unknown: dialed progressively",
+    Mode.THIN_HISTORY: f"progressive until {MIN_HISTORY} live answers",
+    Mode.AT_CAP: "at the cap: progressive",
+    Mode.NO_ANSWER_TIMES: "progressive: no answer times yet",
+    Mode.PREDICTIVE: "predictive",
+}
+
+
 def pacing_mode(p: PacingInput) -> str:
-    """Why the campaign is, or is not, dialed ahead of its agents now: the overrides of ``calls_to_place``."""
-    h = p.history
-    if p.logged_in == 0:
-        return "agents unknown: dialed progressively"
-    if h.live_answers < MIN_HISTORY:
-        return f"progressive until {MIN_HISTORY} live answers"
-    if h.overdial_rate >= p.abandon_rate_limit:
-        return "at the cap: progressive"
-    if not 0 < h.hit_ratio <= 1 or h.mean_answer_seconds <= 0:
-        return "progressive: no answer times yet"
-    return "predictive"
+    """Why the campaign is, or is not, dialed ahead of its agents now, in the operator's words."""
+    return _MODE_NOTES[mode(p)]
 
 
 def pacing_row(campaign: Campaign, p: PacingInput) -> PacingRow:

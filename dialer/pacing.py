@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from campaigns.choices import OptimizeBy
 
@@ -119,21 +120,40 @@ class PacingInput:
         return self.ready_agents + len(self.talking) + len(self.wrapping_up)
 
 
+class Mode(StrEnum):
+    """Why a campaign is, or is not, dialed ahead of its agents now: the rules that override the model."""
+
+    NO_AGENTS = "no agents known"
+    THIN_HISTORY = "progressive until enough live answers"
+    AT_CAP = "at the abandon cap: progressive"
+    NO_ANSWER_TIMES = "progressive: no answer times yet"
+    PREDICTIVE = "predictive"
+
+
+def mode(p: PacingInput) -> Mode:
+    """Which rule decides this campaign's calls now (the model only in ``Mode.PREDICTIVE``)."""
+    h = p.history
+    if p.logged_in == 0:
+        return Mode.NO_AGENTS
+    if h.live_answers < MIN_HISTORY:
+        return Mode.THIN_HISTORY
+    if h.overdial_rate >= p.abandon_rate_limit:
+        return Mode.AT_CAP
+    if not 0 < h.hit_ratio <= 1 or h.mean_answer_seconds <= 0:
+        return Mode.NO_ANSWER_TIMES
+    return Mode.PREDICTIVE
+
+
 def calls_to_place(p: PacingInput) -> int:
     """How many calls the campaign should place now (see the module docstring)."""
-    if p.logged_in == 0:
+    how = mode(p)
+    if how is Mode.NO_AGENTS:
         return 0
     ceiling = min(p.free_slots, p.throttle_budget, math.floor(p.max_dial_ratio * p.logged_in) - p.in_flight)
     if ceiling <= 0:
         return 0
     progressive = min(ceiling, max(0, p.ready_agents - p.in_flight))
-    h = p.history
-    if (
-        h.live_answers < MIN_HISTORY
-        or h.overdial_rate >= p.abandon_rate_limit
-        or not 0 < h.hit_ratio <= 1
-        or h.mean_answer_seconds <= 0
-    ):
+    if how is not Mode.PREDICTIVE:
         return progressive
     risk = _risk_budget(p)
     if risk <= 0:

@@ -87,12 +87,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # filled below, once th
 # attempt records, notifications, agent updates) on another, list imports on a third: a receiver that
 # hangs or a million-row import never delays a call. A plain worker consumes all three; production may
 # split them with -Q (the demo does).
-CELERY_TASK_QUEUES = {name: {"exchange": name, "routing_key": name} for name in ("dialing", "deliveries", "imports")}
+# Answered predictive calls (the agent request, the hand-over, the abandon) have a queue of their own too: a
+# customer waits at most ABANDON_TIMEOUT for an agent, and a dialing worker may spend a second or more in a
+# cycle's throttled originates; production runs a worker on it (`-Q answered`).
+CELERY_TASK_QUEUES = {
+    name: {"exchange": name, "routing_key": name} for name in ("dialing", "answered", "deliveries", "imports")
+}
 CELERY_TASK_DEFAULT_QUEUE = "deliveries"
 CELERY_TASK_ROUTES = {
     "dialer.tasks.dial_cycle": {"queue": "dialing"},
     "dialer.tasks.sweep_stale": {"queue": "dialing"},
-    "dialer.tasks.*_call": {"queue": "dialing"},
+    "dialer.tasks.*_call": {"queue": "answered"},
     "dialer.tasks.deliver_*": {"queue": "deliveries"},
     "reporting.tasks.*": {"queue": "deliveries"},
     "campaigns.tasks.*": {"queue": "imports"},

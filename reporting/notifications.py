@@ -14,7 +14,7 @@ from typing import Any, Final
 import requests
 from django.conf import settings
 
-from campaigns.choices import Actor, CampaignAction, CampaignState
+from campaigns.choices import Actor, CampaignAction, CampaignState, DialingMode, OptimizeBy
 from campaigns.models import Campaign
 from reporting.attempts import DIAL_MODES
 from reporting.stats import campaign_statistics
@@ -69,7 +69,14 @@ def build_notification(
         body["GSW_CAMPAIGN_TEMPLATE_NAME"] = campaign.template_name
     if campaign.state == CampaignState.RUNNING and campaign.dialing_mode in DIAL_MODES:
         body["GSW_DIAL_MODE"] = DIAL_MODES[campaign.dialing_mode]
+        if campaign.dialing_mode == DialingMode.PREDICTIVE:
+            body["GSW_OPTIMIZE_BY"] = OPTIMIZE_BY[OptimizeBy(campaign.optimize_by)]
+            body["GSW_OPTIMIZE_GOAL"] = round(campaign.optimize_goal * 100, 2)  # a percentage (reference/ocs.md)
     return body
+
+
+# reference/ocs.md: GSW_OPTIMIZE_BY 1 busy factor, 2 overdial rate (predictive only).
+OPTIMIZE_BY: Final = {OptimizeBy.BUSY_FACTOR: 1, OptimizeBy.OVERDIAL_RATE: 2}
 
 
 def notify(campaign_id: str, *, action: str, actor: str, periodic: bool = False) -> str:

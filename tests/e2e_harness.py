@@ -122,6 +122,7 @@ class Deployment:
         assert wait_for_http(f"http://127.0.0.1:{self.web_port}/healthz", timeout=60), "web did not start"
         self.start_process("listener")
         self.start_process("worker")
+        self.start_process("answered")
         self.start_process("deliveries")
         return self
 
@@ -134,6 +135,8 @@ class Deployment:
             "worker": ["-m", "celery", "-A", "outbound", "worker", "-B", "-Q", "dialing", "-n", "dialing@%h",
                        "--concurrency", "2", "--loglevel", "INFO",
                        "--schedule", str(self.group.log_dir / f"beat-{os.getpid()}")],
+            "answered": ["-m", "celery", "-A", "outbound", "worker", "-Q", "answered", "-n", "answered@%h",
+                         "--concurrency", "2", "--prefetch-multiplier", "1", "--loglevel", "INFO"],
             "deliveries": ["-m", "celery", "-A", "outbound", "worker", "-Q", "deliveries,imports",
                            "-n", "deliveries@%h", "--concurrency", "2", "--loglevel", "INFO"],
         }  # fmt: skip

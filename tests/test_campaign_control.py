@@ -88,7 +88,8 @@ def test_a_campaign_created_through_the_api_is_loaded_until_started(manager):
 
 
 def test_patch_changes_the_configuration_but_not_the_state(manager, one_of_each):
-    response = manager.patch("/api/v1/campaigns/c1/", {"dialing_mode": "PREDICTIVE", "state": "stopped"}, format="json")
+    change = {"dialing_mode": "PREDICTIVE", "caller_id": "+4930123456", "state": "stopped"}
+    response = manager.patch("/api/v1/campaigns/c1/", change, format="json")
     assert response.status_code == 200
     campaign = Campaign.objects.get(campaign_id="c1")
     assert (campaign.dialing_mode, campaign.state) == ("PREDICTIVE", "running")

@@ -41,7 +41,7 @@ def test_make_demo_stops_by_itself_with_the_summary_line(demo_database_url):
     match = SUMMARY.match(lines[-1])
     assert match, lines[-1]
     contacts, ended, failed, pending, active = map(int, match.groups())
-    assert contacts == 100
+    assert contacts == 50 + 50 + 500  # demo-ivr, demo-agent and the predictive campaign's ten times as many
     assert ended > 0, "the demo dialed nothing"
     assert ended + failed + pending + active == contacts
     originates = originates_in_record(ROOT / ".local" / "demo-logs" / "originates.jsonl")

@@ -25,18 +25,18 @@ from tests.test_end_to_end import assert_switch_saw_one_originate_per_dialed_con
 
 pytestmark = pytest.mark.slow
 AGENTS = 20
-# Answer ratio 0.35 (and 10 % busy), rings of 3-10 s, no answer after 12 s; 8-14 s of talk once connected;
-# customers wait 3-8 s for an agent. Agents wrap up for 1-3 s. Short calls, so that two minutes hold a hundred
-# and more answers.
+# Answer ratio 0.35 (and 10 % busy), rings of 3-10 s, no answer after 12 s; 2-14 s of talk once connected (talk
+# times vary widely, as real ones do); customers wait 3-8 s for an agent. Agents wrap up for 1-3 s. Short calls,
+# so that two minutes and a half hold a couple of hundred answers.
 SWITCH = ["--answer-ratio", "0.35", "--busy-ratio", "0.1", "--ring", "3-10", "--no-answer-after", "12",
-          "--talk", "8-14", "--patience", "3-8", "--drop-before-agent", "0", "--seed", "11"]  # fmt: skip
+          "--talk", "2-14", "--patience", "3-8", "--drop-before-agent", "0", "--seed", "11"]  # fmt: skip
 VOICE_CONNECTOR = ("--agents", str(AGENTS), "--handling", "1-3", "--states-queue", "Sales_Queue",
                    "--states-every", "10")  # fmt: skip
 RUN_SECONDS = 150.0
-# The campaign aims at 2 % abandons. Over the hundred-odd answers a run holds, the 3 % cap is three abandons: a
-# campaign aiming at the default 2.4 % set-point would cross it by chance about one run in three, which says
-# nothing of the pacing (the pacing benchmark shows the default goal over hours).
-GOAL = 0.02
+# The campaign aims at 1 % abandons. A run measures a couple of hundred answers, where the 3 % cap is a handful of
+# abandons: a campaign aiming at the default 2.4 % set-point would cross it by chance one run in a few, which says
+# nothing of the pacing (the pacing benchmark shows the default goal held over hours).
+GOAL = 0.01
 # Calls last up to half a minute here: the harness's 8 s stale timeout (made for sub-second calls) would end them.
 ENV = {"STALE_CALL_TIMEOUT": "300", "AGENT_RESERVATION_TIMEOUT": "30"}
 WARM_UP_SECONDS = 20.0  # the first 20 live answers are dialed progressively, as section 5b says
@@ -142,7 +142,7 @@ def test_a_predictive_campaign_keeps_agents_busier_than_progressive_under_the_ab
         f"\npredictive: {answered} answered, overdial {overdial:.2%}, talk share {predictive_share:.3f}; "
         f"progressive talk share {progressive_share:.3f}; results {dict(results)}"
     )
-    assert answered >= 80
+    assert answered >= 100
     assert overdial <= 0.03
     assert predictive_share >= progressive_share + 0.10
 

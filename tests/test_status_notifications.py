@@ -63,6 +63,19 @@ def test_each_campaign_change_posts_one_notification_with_the_ocs_values(manager
     assert bodies[1]["GSW_CALLING_LISTS"][0]["GSW_CALLING_LIST"] == "default"
 
 
+def test_a_running_predictive_campaign_reports_what_it_optimises_and_its_goal(manager, receiver, transactional_db):
+    change = {"dialing_mode": "PREDICTIVE", "caller_id": "+4930123456", "optimize_by": "BUSY_FACTOR",
+              "optimize_goal": 0.85}  # fmt: skip
+    manager.post("/api/v1/campaigns/", {"campaign_id": "summer"}, format="json")
+    manager.post("/api/v1/contacts/", contact_payload("summer"), format="json")
+    manager.post("/api/v1/campaigns/summer/start/")
+    assert manager.patch("/api/v1/campaigns/summer/", change, format="json").status_code == 200
+    body = receiver.bodies("state")[-1]
+    assert (body["GSW_DIAL_MODE"], body["GSW_OPTIMIZE_BY"], body["GSW_OPTIMIZE_GOAL"]) == (1, 1, 85.0)
+    manager.patch("/api/v1/campaigns/summer/", {"dialing_mode": "PROGRESSIVE"}, format="json")
+    assert "GSW_OPTIMIZE_BY" not in receiver.bodies("state")[-1]  # predictive only
+
+
 def test_first_sight_of_a_campaign_is_its_load(manager, receiver, transactional_db):
     manager.post("/api/v1/contacts/", contacts_payload(2, "autumn"), format="json")
     [body] = receiver.bodies("state")

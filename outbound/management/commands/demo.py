@@ -146,6 +146,8 @@ def start_processes(group: ProcessGroup, *, port: int, vc_token: str) -> None:
     group.start("worker", "-m", "celery", "-A", "outbound", "worker", "-B", "-Q", "dialing", "-n", "dialing@%h",
                 "--concurrency", "2", "--loglevel", "INFO",
                 "--schedule", str(group.log_dir / "celerybeat-schedule"))  # fmt: skip
+    group.start("answered", "-m", "celery", "-A", "outbound", "worker", "-Q", "answered", "-n", "answered@%h",
+                "--concurrency", "2", "--prefetch-multiplier", "1", "--loglevel", "INFO")  # fmt: skip
     group.start("deliveries", "-m", "celery", "-A", "outbound", "worker", "-Q", "deliveries,imports",
                 "-n", "deliveries@%h", "--concurrency", "2", "--loglevel", "INFO")  # fmt: skip
     group.start("listener", manage, "esl_listener")
