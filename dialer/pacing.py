@@ -149,7 +149,11 @@ def calls_to_place(p: PacingInput) -> int:
     how = mode(p)
     if how is Mode.NO_AGENTS:
         return 0
-    ceiling = min(p.free_slots, p.throttle_budget, math.floor(p.max_dial_ratio * p.logged_in) - p.in_flight)
+    # A campaign new to dialing ahead ramps up: calls in flight per agent may grow from one (progressive) to
+    # max_dial_ratio as the window's answers grow, so that estimates from its first few dozen answers cannot
+    # send a burst (measured end to end: the first predictive decisions overshot into a cluster of abandons).
+    ratio = 1.0 + (p.max_dial_ratio - 1.0) * min(1.0, p.history.live_answers / _EVIDENCE_ANSWERS)
+    ceiling = min(p.free_slots, p.throttle_budget, math.floor(ratio * p.logged_in) - p.in_flight)
     if ceiling <= 0:
         return 0
     progressive = min(ceiling, max(0, p.ready_agents - p.in_flight))
