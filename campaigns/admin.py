@@ -51,6 +51,19 @@ from campaigns.retry_rules import validate_retry_rules
 from campaigns.validation import FieldError
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Rows an operator reads but never writes here: what the dialer recorded, or what a peer reported."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 def _status_count(status: str) -> Count:
     return Count("contacts", filter=Q(contacts__status=status))
 

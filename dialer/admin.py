@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from campaigns.admin import ReadOnlyAdmin
 from campaigns.choices import CampaignState, CampaignType, DialingMode
 from campaigns.models import Campaign
 from dialer.models import AgentState, UnappliedEvent
@@ -106,7 +107,7 @@ def predictive_campaigns() -> list[Campaign]:
 
 
 @admin.register(AgentState)
-class AgentStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AgentStateAdmin(ReadOnlyAdmin):
     """Read-only: the voice connector's latest report per agent and queue, which pacing reads as it is.
 
     Its changelist is also where the predictive pacing page hangs, since that page is built from these states.
@@ -116,15 +117,6 @@ class AgentStateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("state",)
     search_fields = ("=queue_name", "=agent_extension")
     change_list_template = "admin/dialer/agentstate/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view(self.pacing_view)

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from campaigns.admin import CampaignAdmin
+from campaigns.admin import CampaignAdmin, ReadOnlyAdmin
 from campaigns.models import Campaign
 from reporting.agent_updates import replay
 from reporting.dashboard import BUCKET, SPAN, results_over_time, stacked_bars
@@ -18,17 +18,8 @@ from reporting.models import AgentHistory, AgentUpdate, AgentUpdateState, CallHi
 from reporting.stats import campaign_statistics
 
 
-class ReadOnlyHistoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyHistoryAdmin(ReadOnlyAdmin):
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(CallHistory)
