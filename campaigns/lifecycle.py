@@ -116,7 +116,6 @@ def claim(ids: Sequence[str], *, now: datetime, switch: str, ahead: DialAhead = 
     """
     if not ids:
         return []
-    ahead = ahead or DialAhead()
     params: dict[str, Any] = {
         "ids": list(ids), "now": now, "switch": switch, "ivr": CampaignType.IVR, "direct": list(ahead.campaign_ids),
         "abandoned": ahead.abandoned_result, "lockout_since": ahead.lockout_since or now,

@@ -170,9 +170,6 @@ def place_all(reserved: list[ReservedCall], claims: list[Claim], *, client: Swit
     contacts = Contact.objects.select_related("campaign").in_bulk(ids)
     blocked = _suppress([contacts[c.contact_id] for c in claims])
     agents = [contacts[c.contact_id] for c in claims if c.is_agent and c.contact_id not in blocked]
-    blocked |= {
-        c.contact_id for c in claims if c.ahead and check_before_dialing(contacts[c.contact_id]) is not Verdict.ALLOWED
-    }
     for contact in over_allowance(agents, now=timezone.now()):
         release_unsent(contact, reason="no ready agent in its queue", retry_after=settings.NO_AGENT_RETRY)
         blocked.add(contact.id)

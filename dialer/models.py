@@ -127,7 +127,7 @@ class PredictiveCall(models.Model):
 
     Created when the customer answers (CHANNEL_ANSWER); ``answered_at`` is the switch's answer time, what
     the customer hears and ``ABANDON_TIMEOUT`` counts from. ``parked_at``: the originate's own result has
-    arrived (its BACKGROUND_JOB ``+OK`` or CHANNEL_PARK), before which FreeSWITCH must not be asked to
+    arrived (CHANNEL_PARK, raised just after the originate's ``+OK``), before which FreeSWITCH must not be asked to
     transfer the call. ``routed_at`` and ``abandoned_at`` are each set by a compare-and-swap that requires
     the other empty: a call is handed to an agent or abandoned, never both. The row goes when the call ends.
     """

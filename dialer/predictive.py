@@ -1,7 +1,7 @@
 """A predictive call after its answer (SPEC 5b): the agent request, the hand-over to the agent, or the abandon.
 
 The listener notes the answer (``note_answered``) and the originate's own result (``note_parked``) in its
-transaction; the work that talks to the voice connector or the switch runs on the dialing queue, started
+transaction; the work that talks to the voice connector or the switch runs on the `answered` queue, started
 once that transaction commits. Each step is a compare-and-swap on the ``PredictiveCall`` row, so a call is
 handed to its agent or abandoned, never both, and each at most once, whichever worker or cycle gets there:
 

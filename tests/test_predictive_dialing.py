@@ -18,6 +18,7 @@ from dialer.esl.wire import parse_event
 from dialer.models import AgentState, PredictiveCall, VoiceConnectorMessage
 from dialer.outcomes import apply_events
 from tests.conftest import add_contacts, wait_until
+from tests.fakes.http_receiver import HttpReceiver
 from tests.test_dialing_agent import AGENT, reserve
 
 PREDICTIVE = {**AGENT, "dialing_mode": "PREDICTIVE"}
@@ -166,3 +167,17 @@ def test_a_campaign_without_known_agents_waits_for_agents_as_before(predictive_c
     [request] = voice_connector.bodies("agent-requests")
     assert "answered" not in request
     assert predictive_campaign.switch.transfers == []
+
+
+def test_a_predictive_contact_is_validated_once_before_it_is_dialed(predictive_campaign, settings):
+    validator = HttpReceiver().start()
+    settings.PREDIAL_VALIDATION_URL = f"{validator.url}/validate"
+    try:
+        [contact_id] = add_contacts(1, **PREDICTIVE)
+        assert try_dial_next_batch() == 1
+        [posted] = validator.bodies("validate")
+        assert posted["id"] == contact_id
+        [originate] = predictive_campaign.switch.originates
+        assert originate["destination"] == "&park()"
+    finally:
+        validator.stop()
