@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from campaigns.api_responses import field_error, invalid
 from campaigns.choices import ContactStatus
 from campaigns.configuration import create_campaign, update_campaign
 from campaigns.control import (
@@ -70,7 +71,7 @@ class ContactListView(generics.ListAPIView):  # type: ignore[type-arg]
             return items
         contacts, errors = _validate_items(items)
         if errors:
-            return Response({"detail": "Invalid contacts; nothing was stored.", "errors": errors}, status=400)
+            return invalid("Invalid contacts; nothing was stored.", errors)
         try:
             result = receive_contacts(contacts)
         except IntakeConflict as conflict:
@@ -87,10 +88,10 @@ def batch_items(request: Request, noun: str, bulk_command: str) -> list[Any] | R
     """A POST body's items (one object or a list of at most MAX_BATCH), or the 400 that refuses it."""
     items = request.data if isinstance(request.data, list) else [request.data]
     if not items:
-        return Response({"detail": f"No {noun} in the request."}, status=status.HTTP_400_BAD_REQUEST)
+        return invalid(f"No {noun} in the request.", [field_error("body", "An empty list.")])
     if len(items) > MAX_BATCH:
-        detail = f"At most {MAX_BATCH} {noun} per request; use {bulk_command} for larger files."
-        return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+        detail = f"At most {MAX_BATCH:,} {noun} per request; use {bulk_command} for larger files."
+        return invalid(detail, [field_error("body", f"{len(items):,} items.")])
     return items
 
 

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from campaigns import alphabets, dnc
 from campaigns.api import batch_items
+from campaigns.api_responses import invalid
 from campaigns.models import ApiClient, DoNotCall
 from campaigns.numbers import InvalidNumber, canonical_number
 from campaigns.serializers import alphabet_field
@@ -114,7 +115,7 @@ class DncListView(generics.ListAPIView):  # type: ignore[type-arg]
         now = timezone.now()
         entries, errors = _validate_items(items, now)
         if errors:
-            return Response({"detail": "Invalid entries; nothing was stored.", "errors": errors}, status=400)
+            return invalid("Invalid entries; nothing was stored.", errors)
         result = dnc.add_entries(entries, added_by=_client_name(request), now=now)
         body = {"customer_numbers": [e.customer_number for e in entries], **asdict(result)}
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)

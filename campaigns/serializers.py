@@ -7,10 +7,14 @@ document that shape in the OpenAPI schema.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from campaigns import alphabets
@@ -22,9 +26,52 @@ from campaigns.retry_rules import InvalidRetryRules, validate_retry_rules
 from campaigns.validation import ContactInput, validate_contact
 
 
+class StrictCharField(serializers.CharField):
+    """Text taken exactly as sent, or refused naming the field.
+
+    DRF's field turns ``1001`` into ``"1001"`` and trims ``"1001\\n"`` to ``"1001"``: a value then
+    reaches an originate that is not what the client sent, while contact intake refuses the same
+    value. Here a number is not text and surrounding whitespace is an error, on every API path.
+    """
+
+    default_error_messages = {
+        "not_text": "Must be a string.",
+        "whitespace": "Must not start or end with whitespace.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_text")
+        if data != data.strip():
+            self.fail("whitespace")
+        return str(super().to_internal_value(data))
+
+
+class StrictRegexField(StrictCharField, serializers.RegexField):
+    """A strict text field that must also match a pattern."""
+
+
+@extend_schema_field(OpenApiTypes.UUID)
+class StrictUUIDField(StrictCharField):
+    """A contact id as intake stores it: the canonical lower-case form, whatever case the client sent."""
+
+    default_error_messages = {"not_uuid": "Must be a UUID."}
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            self.fail("not_uuid")
+
+
 def alphabet_field(pattern: str, **kwargs: Any) -> serializers.RegexField:
     """A text field limited to ``pattern`` as a whole (Django's regex validator only searches)."""
-    return serializers.RegexField(rf"\A(?:{pattern})\Z", **kwargs)
+    return StrictRegexField(regex=rf"\A(?:{pattern})\Z", **kwargs)
 
 
 class WholeNumberField(serializers.IntegerField):
@@ -87,6 +134,10 @@ class ContactSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+    }
     campaign_id = alphabet_field(alphabets.CAMPAIGN_ID, max_length=40)
     queue_name = alphabet_field(alphabets.QUEUE_NAME, max_length=20, required=False, allow_blank=True)
     default_ivr = alphabet_field(alphabets.EXTENSION, max_length=20, required=False, allow_blank=True)
@@ -108,7 +159,7 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         help_text='Section 5a: local [from, to) ranges per weekday, e.g. {"mon": [["09:00", "20:00"]]}; '
         "a day left out has no hours; empty: no limit.",
     )
-    time_zone = serializers.CharField(
+    time_zone = StrictCharField(
         required=False, help_text="IANA zone of contacts whose own zone is unknown (default UTC)."
     )
     caller_id = alphabet_field(
@@ -167,8 +218,22 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
 
 
 class CampaignUpdateSerializer(CampaignSerializer):
+    """A PATCH: a client echoing the GET representation back may send the id, but never a different one."""
+
+    campaign_id = alphabet_field(alphabets.CAMPAIGN_ID, max_length=40, required=False)
+
     class Meta(CampaignSerializer.Meta):
-        read_only_fields: ClassVar = ["campaign_id", "id", "guid", "state", "campaign_type", "created_at"]
+        read_only_fields: ClassVar = ["id", "guid", "state", "campaign_type", "created_at"]
+
+    def validate_campaign_id(self, value: str) -> str:
+        current = getattr(self.instance, "campaign_id", value)
+        if value != current:
+            raise serializers.ValidationError(f"A campaign id cannot be changed (this campaign is {current}).")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs.pop("campaign_id", None)
+        return super().validate(attrs)
 
 
 class ControlResultSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from django.db.models import TextChoices
@@ -139,7 +139,8 @@ def _parse_uuid(value: Any) -> str | FieldError:
 
 
 def _parse_priority(value: Any) -> int | FieldError:
-    if isinstance(value, str) and value.isdigit():
+    """A JSON number, or a string of one or two ASCII digits: full-width, superscript or circled digits are not."""
+    if type(value) is str and len(value) <= 2 and value.isascii() and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
         return FieldError("priority", "Must be a whole number from 1 to 10.")
@@ -156,7 +157,8 @@ def zoned_datetime(name: str) -> Callable[[Any], Any]:
             return FieldError(name, "Must be an ISO 8601 date-time, e.g. 2026-11-21T09:00:00+01:00.")
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             return FieldError(name, "Must include a time zone (e.g. 'Z' or '+01:00').")
-        return parsed
+        # The instant, in UTC: ISO 8601 allows offsets up to ±23:59, PostgreSQL stores at most ±15:59.
+        return parsed.astimezone(UTC)
 
     return parse
 
@@ -184,10 +186,8 @@ def _check_agent_fields(values: dict[str, Any]) -> list[FieldError]:
             errors.append(FieldError(name, "Required for AGENT contacts."))
     if "ivr" in values:
         errors.append(FieldError("ivr", "Only allowed for IVR contacts."))
-    queue_routed = values.get("routing_mode") == RoutingMode.QUEUE
-    if "resource_id" not in values and not (queue_routed and "queue_name" in values):
-        needed = "Required for AGENT contacts, unless routing_mode is QUEUE and queue_name is set."
-        errors.append(FieldError("resource_id", needed))
+    if "resource_id" not in values:  # seed 001: "Mandatory for agent campaigns", whatever the routing
+        errors.append(FieldError("resource_id", "Required for AGENT contacts."))
     return errors
 
 

@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 
 from campaigns import alphabets
 from campaigns.api import batch_items
+from campaigns.api_responses import invalid
 from campaigns.auth import IsVoiceConnector
-from campaigns.serializers import alphabet_field
+from campaigns.serializers import StrictUUIDField, alphabet_field
 from dialer.agent_states import StateReport, apply_states, validate_state
 from dialer.agents import (
     AGENT_RESERVED,
@@ -43,7 +44,7 @@ class DialerStatusView(APIView):
 
 
 class ReservationSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    id = serializers.CharField(max_length=40, help_text="The contact id.")
+    id = StrictUUIDField(help_text="The contact id (any case; stored lower-case).")
     status = serializers.ChoiceField([AGENT_RESERVED, NO_AGENT_AVAILABLE])
     agent_extension = alphabet_field(alphabets.EXTENSION, required=False, allow_blank=True)
     service_identifier = alphabet_field(alphabets.RESOURCE_ID, required=False, allow_blank=True)
@@ -112,7 +113,7 @@ class AgentStatesView(APIView):
             for error in result
         ]
         if errors:
-            return Response({"detail": "Invalid agent states; none applied.", "errors": errors[:100]}, status=400)
+            return invalid("Invalid agent states; none applied.", errors)
         reports = [result for result in checked if isinstance(result, StateReport)]
         with transaction.atomic():
             applied = apply_states(reports, now=timezone.now())

@@ -11,6 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from campaigns import alphabets, numbers
+from outbound.api_limits import MAX_BATCH_BODY_BYTES
 from outbound.config import Settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "outbound.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,7 +53,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "outbound.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "outbound.urls"
@@ -116,13 +117,17 @@ WHITENOISE_USE_FINDERS = DEBUG
 # The admin's CSV upload streams files of millions of rows to disk, never to memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+# The batch endpoints' limit; RequestGuardMiddleware holds every other endpoint to Django's 2.5 MiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BATCH_BODY_BYTES
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["campaigns.auth.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["campaigns.auth.IsApiClient"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "outbound.api_errors.json_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "outbound.api_defaults.CappedLimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": ["outbound.api_defaults.NestingSafeJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "PAGE_SIZE": 100,
     "UNAUTHENTICATED_USER": None,
 }

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from campaigns import alphabets
 from campaigns.choices import ApiRole
 from campaigns.models import ApiClient
-from campaigns.serializers import alphabet_field
+from campaigns.serializers import StrictUUIDField, alphabet_field
 from reporting.models import AgentActivity, AgentUpdate
 from reporting.tasks import apply_agent_update
 
@@ -33,7 +33,7 @@ def _has_zone(value: str) -> bool:
 
 
 class AgentUpdateSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    contact_id = serializers.CharField(max_length=40)
+    contact_id = StrictUUIDField(help_text="The contact id (any case; stored lower-case).")
     agent_extension = alphabet_field(alphabets.EXTENSION, max_length=20)
     occurred_at = ZonedDateTimeField()
     callback_time = ZonedDateTimeField(required=False)

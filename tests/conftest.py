@@ -76,6 +76,13 @@ def contact_payload(campaign_id: str = "c1", **overrides: Any) -> dict[str, Any]
     return {k: v for k, v in base.items() if v is not None}
 
 
+def error_fields(response: Any) -> set[str]:
+    """The fields a refused request's errors name (the README's 400 shape: ``{"detail", "errors": [...]}``)."""
+    body = response.json()
+    assert set(body) >= {"detail", "errors"}, body
+    return {error["field"] for error in body["errors"]}
+
+
 _numbers = itertools.count(4930_1000000)
 
 

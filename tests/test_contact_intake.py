@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from campaigns.choices import CampaignState, ContactStatus
 from campaigns.models import Campaign, Contact
-from tests.conftest import contact_payload, contacts_payload
+from tests.conftest import contact_payload, contacts_payload, error_fields
 
 URL = "/api/v1/contacts/"
 UNSAFE = [",", "{", "}", "'", '"', " ", "\n", "\r", "\t", "\x00", ";", "|", "\\"]
@@ -17,10 +17,6 @@ UNSAFE = [",", "{", "}", "'", '"', " ", "\n", "\r", "\t", "\x00", ";", "|", "\\"
 
 def post(api: APIClient, body: Any) -> Any:
     return api.post(URL, body, format="json")
-
-
-def error_fields(response: Any) -> set[str]:
-    return {e["field"] for e in response.json()["errors"]}
 
 
 def assert_rejected(response: Any, field: str) -> None:
@@ -103,11 +99,6 @@ def test_it_rejects_each_broken_rule_naming_the_field(manager, overrides, field)
 )
 def test_it_requires_agent_fields_for_agent_contacts(manager, overrides, field):
     assert_rejected(post(manager, contact_payload(campaign_type="AGENT", **overrides)), field)
-
-
-def test_a_queue_routed_agent_contact_needs_only_a_queue_name(manager):
-    payload = contact_payload(campaign_type="AGENT", routing_mode="QUEUE", resource_id=None, queue_name="Sales_Queue")
-    assert post(manager, payload).status_code == 201
 
 
 def test_times_with_any_zone_are_stored_in_utc_exactly(manager):

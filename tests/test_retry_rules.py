@@ -14,7 +14,7 @@ from campaigns.models import Campaign, Contact
 from dialer.cycle import try_dial_next_batch
 from dialer.outbox import deliver, due_messages
 from reporting.models import AttemptRecord, CallHistory
-from tests.conftest import add_contacts, wait_until
+from tests.conftest import add_contacts, error_fields, wait_until
 
 
 def ended_after(contact_id: str, attempts: int) -> bool:
@@ -90,7 +90,7 @@ def test_a_malformed_retry_rule_is_a_400_naming_the_field_and_changes_nothing(ma
     manager.post("/api/v1/campaigns/", {"campaign_id": "r1"}, format="json")
     response = manager.patch("/api/v1/campaigns/r1/", {"retry_rules": rules, "name": "renamed"}, format="json")
     assert response.status_code == 400
-    assert "retry_rules" in response.json()
+    assert "retry_rules" in {f.split(".")[0] for f in error_fields(response)}
     campaign = Campaign.objects.get(campaign_id="r1")
     assert (campaign.retry_rules, campaign.name) == ([], "r1")
 
