@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from django.db import IntegrityError
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -33,10 +33,34 @@ from campaigns.serializers import (
     ContactInputSerializer,
     ContactSerializer,
     ControlResultSerializer,
+    IntakeConflictSerializer,
+    IntakeResultSerializer,
 )
 from campaigns.validation import ContactInput
 
 MAX_BATCH = 10_000
+# The documented examples, which the docs page's "Try it out" sends as they are (tests post them too).
+EXAMPLE_CONTACT = {
+    "id": "8d1c7b8e-5b0a-4a57-b8f1-2f6a3c9e7d10",
+    "customer_number": "+4930123456",
+    "campaign_type": "IVR",
+    "gateway_id": "gw1",
+    "campaign_contact_id": "crm-1001",
+    "campaign_id": "spring-sale",
+    "start_time": "2026-01-01T09:00:00+01:00",
+    "end_time": "2036-12-31T20:00:00+01:00",
+    "priority": 5,
+}
+EXAMPLE_AGENT_CONTACT = EXAMPLE_CONTACT | {
+    "id": "4e0c8a9b-7f41-4c2b-a0de-9b1d5e6f7a22",
+    "customer_number": "+4930123457",
+    "campaign_type": "AGENT",
+    "campaign_id": "spring-sale-agents",
+    "dialing_mode": "PREVIEW",
+    "routing_mode": "QUEUE",
+    "queue_name": "sales",
+    "resource_id": "sales",
+}
 
 
 class ContactListView(generics.ListAPIView):  # type: ignore[type-arg]
@@ -64,7 +88,20 @@ class ContactListView(generics.ListAPIView):  # type: ignore[type-arg]
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=ContactInputSerializer(many=True), responses={200: None, 201: None, 400: None, 409: None})
+    @extend_schema(
+        request=ContactInputSerializer,
+        responses={200: IntakeResultSerializer, 201: IntakeResultSerializer, 409: IntakeConflictSerializer},
+        description="201 when a contact was stored; 200 when every one was stored already with the same content "
+        "(a replay); 409 when an id is stored with other content. Nothing of a refused request is stored.",
+        examples=[
+            OpenApiExample("One IVR contact", value=EXAMPLE_CONTACT, request_only=True),
+            OpenApiExample(
+                "A batch with an agent contact",
+                value=[EXAMPLE_CONTACT | {"id": "0b6f2f54-3c1e-4d39-9a55-0d6f4c1b2e11"}, EXAMPLE_AGENT_CONTACT],
+                request_only=True,
+            ),
+        ],
+    )
     def post(self, request: Request) -> Response:
         items = batch_items(request, "contacts", "import_contacts")
         if isinstance(items, Response):
@@ -121,6 +158,19 @@ class CampaignListView(generics.ListCreateAPIView):  # type: ignore[type-arg]
     serializer_class = CampaignSerializer
     queryset = Campaign.objects.all()
 
+    @extend_schema(
+        responses={201: CampaignSerializer, 409: None},
+        examples=[
+            OpenApiExample(
+                "A campaign ahead of its contacts",
+                value={"campaign_id": "autumn-sale", "name": "Autumn sale", "ring_timeout": 30},
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().post(request, *args, **kwargs)
+
     def perform_create(self, serializer: CampaignSerializer) -> None:  # type: ignore[override]
         try:
             serializer.instance = create_campaign(**serializer.validated_data)
@@ -148,7 +198,7 @@ class _ControlView(APIView):
 
     service: ClassVar[Callable[..., ControlResult]]
 
-    @extend_schema(request=None, responses={200: ControlResultSerializer, 404: None, 503: None})
+    @extend_schema(request=None, responses={200: ControlResultSerializer})
     def post(self, request: Request, campaign_id: str) -> Response:
         try:
             result = type(self).service(campaign_id)

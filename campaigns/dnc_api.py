@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -103,8 +103,15 @@ class DncListView(generics.ListAPIView):  # type: ignore[type-arg]
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        request=DncEntryInputSerializer(many=True),
-        responses={200: DncAddResultSerializer, 201: DncAddResultSerializer, 400: None},
+        request=DncEntryInputSerializer,
+        responses={200: DncAddResultSerializer, 201: DncAddResultSerializer},
+        examples=[
+            OpenApiExample(
+                "A number for every campaign",
+                value={"customer_number": "+49 30 1234567", "reason": "asked not to be called"},
+                request_only=True,
+            )
+        ],
         description="201 when an entry was added; 200 when every one was listed already (updated or as sent). "
         "400 names every bad item and field; nothing of the request is stored.",
     )

@@ -121,6 +121,9 @@ class ContactInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
 class ContactSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     campaign_id = serializers.CharField(read_only=True)
     contact_list = serializers.CharField(source="contact_list.name", read_only=True)
+    # Empty for IVR contacts: the document's enums say so.
+    dialing_mode = serializers.ChoiceField(DialingMode.choices, allow_blank=True, read_only=True)
+    routing_mode = serializers.ChoiceField(RoutingMode.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Contact
@@ -180,7 +183,7 @@ class CampaignSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
         model = Campaign
         fields: ClassVar = ["campaign_id", "id", "guid", "state", "campaign_type", *EDITABLE_FIELDS, "created_at"]
         read_only_fields: ClassVar = ["id", "guid", "state", "created_at"]
-        extra_kwargs: ClassVar = {"name": {"required": False, "help_text": "Defaults to campaign_id."}}
+        extra_kwargs: ClassVar = {"name": {"required": False, "min_length": 1, "help_text": "Defaults to campaign_id."}}
 
     def validate_calling_hours(self, value: Any) -> dict[str, list[list[str]]]:
         try:
@@ -239,3 +242,21 @@ class CampaignUpdateSerializer(CampaignSerializer):
 class ControlResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
     campaign_id = serializers.CharField()
     affected = serializers.IntegerField()
+
+
+class IntakeResultSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    ids = serializers.ListField(child=serializers.UUIDField(), help_text="The contacts' ids, in request order.")
+    created = serializers.ListField(child=serializers.UUIDField(), help_text="Stored by this request (201 when any).")
+    replayed = serializers.ListField(
+        child=serializers.UUIDField(), help_text="Already stored with the same content (200 when all)."
+    )
+
+
+class IntakeConflictItemSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    index = serializers.IntegerField()
+    id = serializers.UUIDField()
+
+
+class IntakeConflictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    detail = serializers.CharField()
+    conflicts = IntakeConflictItemSerializer(many=True, help_text="Items whose id is stored with other content.")

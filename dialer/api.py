@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +30,7 @@ from dialer.agents import (
 )
 from dialer.calls import Reservation
 from dialer.esl.commands import QUEUE_TYPE
+from dialer.models import AgentStateName
 from dialer.status import dialer_status
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,19 @@ class AgentReservationView(APIView):
 
     permission_classes = [IsVoiceConnector]
 
-    @extend_schema(request=ReservationSerializer, responses={200: dict, 404: None, 409: None, 500: None, 503: None})
+    @extend_schema(
+        request=ReservationSerializer,
+        responses={
+            200: inline_serializer(
+                "ReservationOutcome", {"id": serializers.UUIDField(), "outcome": serializers.CharField()}
+            ),
+            404: None,
+            409: None,
+            500: None,
+        },
+        description="404: no such contact; 409: the contact is not waiting for an agent; 500: the call could not be "
+        "placed now (the contact is dialed later).",
+    )
     def post(self, request: Request) -> Response:
         body = ReservationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -100,7 +113,22 @@ class AgentStatesView(APIView):
 
     permission_classes = [IsVoiceConnector]
 
-    @extend_schema(request=dict, responses={200: dict, 400: dict})
+    @extend_schema(
+        request=inline_serializer(
+            "AgentStateInput",
+            {
+                "agent_extension": alphabet_field(alphabets.EXTENSION, max_length=20),
+                "queue_name": alphabet_field(alphabets.QUEUE_NAME, max_length=20),
+                "state": serializers.ChoiceField(AgentStateName.choices),
+                "occurred_at": serializers.DateTimeField(help_text="ISO 8601 with a time zone."),
+            },
+        ),
+        responses={
+            200: inline_serializer(
+                "AgentStatesResult", {"applied": serializers.IntegerField(), "ignored": serializers.IntegerField()}
+            )
+        },
+    )
     def post(self, request: Request) -> Response:
         items = batch_items(request, "agent states", "several requests")
         if isinstance(items, Response):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -65,7 +65,15 @@ class AgentUpdateView(APIView):
 
     permission_classes = [IsCampaignManagerOrVoiceConnector]
 
-    @extend_schema(request=AgentUpdateSerializer, responses={202: dict, 400: None})
+    @extend_schema(
+        request=AgentUpdateSerializer,
+        responses={
+            202: inline_serializer(
+                "AgentUpdateQueued", {"id": serializers.IntegerField(), "state": serializers.CharField()}
+            )
+        },
+        description="Queued (202); a worker applies it. Send at least one of disposition, callback_time and activity.",
+    )
     def post(self, request: Request) -> Response:
         body = AgentUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
