@@ -33,7 +33,9 @@ class VoiceConnectorMessage(models.Model):
     class Meta:
         ordering: ClassVar = ["created_at"]
         indexes: ClassVar = [
-            models.Index(fields=["next_attempt_at"], name="vc_message_due", condition=Q(delivered_at__isnull=True))
+            models.Index(fields=["next_attempt_at"], name="vc_message_due", condition=Q(delivered_at__isnull=True)),
+            # Retention finds the old rows by it (dialer.outbox.prune_delivered).
+            models.Index(fields=["created_at"], name="vc_message_created"),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="vc_message_kind_valid"),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from campaigns.retention import Pruned, delete_in_batches, retention_cutoff
 from campaigns.signals import on_commit_once
 from dialer import voice_connector
 from dialer.commit_hooks import request_delivery
@@ -93,3 +94,11 @@ def due_messages(limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def prune_delivered(now: datetime | None = None) -> Pruned:
+    """Delete messages the voice connector accepted more than RETENTION_DAYS ago; undelivered ones always stay."""
+    cutoff = retention_cutoff(now or timezone.now())
+    if cutoff is None:
+        return Pruned(0, finished=True)
+    return delete_in_batches(VoiceConnectorMessage.objects.filter(created_at__lt=cutoff, delivered_at__isnull=False))

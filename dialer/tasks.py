@@ -35,6 +35,15 @@ def deliver_due_voice_connector_messages() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def prune_delivered_voice_connector_messages() -> int:
+    """Retention (beat, hourly): a run deletes a bounded number of rows, and queues the next while any are left."""
+    pruned = outbox.prune_delivered()
+    if not pruned.finished:
+        prune_delivered_voice_connector_messages.delay()
+    return pruned.deleted
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def ask_agent_for_answered_call(call_id: str) -> str:
     return predictive.ask_agent(call_id)
 

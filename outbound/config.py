@@ -9,7 +9,9 @@ twenty settings was wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import environ
@@ -93,3 +95,18 @@ class Settings:
         if parsed.get("ENGINE") != "django.db.backends.postgresql":
             raise ImproperlyConfigured(f"{name}: only PostgreSQL is supported (got {raw.split(':', 1)[0]}://)")
         return parsed
+
+
+@contextmanager
+def exit_on_configuration_error(status: int = 2) -> Iterator[None]:
+    """Turn a bad setting met inside the block into one line on stderr and exit ``status``.
+
+    Celery and gunicorn print a traceback of some ninety lines for an exception raised while they
+    load the app, burying the one line that names the variable; ``manage.py`` does the same as this.
+    """
+    try:
+        yield
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        sys.stderr.flush()
+        raise SystemExit(status) from None

@@ -27,6 +27,22 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-outbound-development-only-never-in-production"
 ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
+# SPEC section 3: the site is served over HTTPS, by gunicorn itself or behind a proxy or load balancer that ends
+# TLS and says so in X-Forwarded-Proto (which it must then set on every request, overwriting the client's). Off,
+# a loopback install keeps plain HTTP. Load balancers probe the health endpoints over plain HTTP: no redirect.
+SECURE_TLS = env.flag("DJANGO_SECURE_TLS", default=False)
+if SECURE_TLS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31_536_000  # a year
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    # Not on the browsers' preload list: that binds the whole registrable domain for months and is not ours
+    # to decide for an operators' console on an internal host name.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -100,6 +116,7 @@ CELERY_TASK_ROUTES = {
     "dialer.tasks.sweep_stale": {"queue": "dialing"},
     "dialer.tasks.*_call": {"queue": "answered"},
     "dialer.tasks.deliver_*": {"queue": "deliveries"},
+    "dialer.tasks.prune_*": {"queue": "deliveries"},
     "reporting.tasks.*": {"queue": "deliveries"},
     "campaigns.tasks.*": {"queue": "imports"},
 }
@@ -155,10 +172,10 @@ LOGGING = {
 DIALER_SWITCH = env.choice("DIALER_SWITCH", "esl", ["esl", "simulator"])
 ESL_HOST = env.text("ESL_HOST", "127.0.0.1")
 ESL_PORT = env.integer("ESL_PORT", 8021, minimum=1)
-# The simulator accepts FreeSWITCH's stock password; a real switch must be given one.
+# The simulator accepts FreeSWITCH's stock password; a real switch must be given one. Only the processes that
+# talk to the switch need it (the listener, dialing workers, the web's readiness and status): each refuses to
+# start without it (dialer.esl.client.configured_switch), while migrate, imports and purges run without.
 ESL_PASSWORD = env.text("ESL_PASSWORD", "ClueCon" if DIALER_SWITCH == "simulator" else "")
-if not ESL_PASSWORD:
-    raise ImproperlyConfigured("ESL_PASSWORD is not set: it is required when DIALER_SWITCH is esl")
 EFSWITCH_IP = env.text("EFSWITCH_IP", "127.0.0.1", pattern=alphabets.SWITCH_DOMAIN)
 MAX_CONCURRENT_CALLS = env.integer("MAX_CONCURRENT_CALLS", 10, minimum=1)
 DIALER_CALLS_PER_SECOND = env.number("DIALER_CALLS_PER_SECOND", 5.0, exclusive=True)
@@ -197,6 +214,12 @@ PREDIAL_VALIDATION_URL = env.url("PREDIAL_VALIDATION_URL")
 VALIDATION_RACE_CONDITION_CALL_RESULT = env.text("VALIDATION_RACE_CONDITION_CALL_RESULT", "Cancel Record")
 TENANT_NAME = env.text("TENANT_NAME", "Unknown")
 TENANT_CCID = env.text("TENANT_CCID", "Unknown")
+# Days after which delivered outbox rows (voice connector messages, saved attempt records), applied agent updates
+# and call and agent history are deleted (hourly, in small batches); 0 keeps everything for ever.
+RETENTION_DAYS = env.integer("RETENTION_DAYS", 90, minimum=0)
+if RETENTION_DAYS and RETENTION_DAYS * 86400 < ABANDON_WINDOW:
+    # Predictive pacing reads the call history of the whole window: pruning inside it would blind the pacing.
+    raise ImproperlyConfigured(f"RETENTION_DAYS: {RETENTION_DAYS} days is shorter than ABANDON_WINDOW")
 
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -212,6 +235,17 @@ CELERY_BEAT_SCHEDULE.update(
         "agent-updates": {"task": "reporting.tasks.apply_queued_agent_updates", "schedule": 5.0},
     }
 )
+if RETENTION_DAYS:
+    CELERY_BEAT_SCHEDULE["prune-voice-connector-messages"] = {
+        "task": "dialer.tasks.prune_delivered_voice_connector_messages",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    }
+    CELERY_BEAT_SCHEDULE["prune-reporting-rows"] = {
+        "task": "reporting.tasks.prune_old_reporting_rows",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
+    }
 if STATUS_NOTIFICATION_INTERVAL:
     CELERY_BEAT_SCHEDULE["status-notifications"] = {
         "task": "reporting.tasks.send_periodic_status_notifications",

@@ -46,7 +46,11 @@ class CallHistory(models.Model):
     class Meta:
         ordering: ClassVar = ["-dialing_at"]
         verbose_name_plural = "call history"
-        indexes: ClassVar = [models.Index(fields=["campaign_id", "dialing_at"], name="call_history_campaign_time")]
+        indexes: ClassVar = [
+            models.Index(fields=["campaign_id", "dialing_at"], name="call_history_campaign_time"),
+            # The dashboard's window (calls ended in the last hours, every campaign) and retention read by it.
+            models.Index(fields=["released_at"], name="call_history_released"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contact_id} @ {self.dialing_at:%Y-%m-%d %H:%M:%S}"
@@ -68,7 +72,10 @@ class AgentHistory(models.Model):
         constraints: ClassVar = [
             models.CheckConstraint(condition=Q(activity__in=AgentActivity.values), name="agent_history_activity_valid")
         ]
-        indexes: ClassVar = [models.Index(fields=["agent_extension", "occurred_at"], name="agent_history_agent_time")]
+        indexes: ClassVar = [
+            models.Index(fields=["agent_extension", "occurred_at"], name="agent_history_agent_time"),
+            models.Index(fields=["occurred_at"], name="agent_history_time"),  # retention
+        ]
 
     def __str__(self) -> str:
         return f"{self.agent_extension} {self.activity} @ {self.occurred_at:%H:%M:%S}"
@@ -128,6 +135,7 @@ class AttemptRecord(models.Model):
             # The backlog per campaign (wait conditions) and the delivery queue: unsaved rows only.
             models.Index(fields=["campaign_id"], name="attempt_record_unsaved", condition=Q(saved_at__isnull=True)),
             models.Index(fields=["next_attempt_at"], name="attempt_record_due", condition=Q(saved_at__isnull=True)),
+            models.Index(fields=["created_at"], name="attempt_record_created"),  # retention
         ]
 
     def __str__(self) -> str:
@@ -165,7 +173,8 @@ class AgentUpdate(models.Model):
             models.CheckConstraint(condition=Q(state__in=AgentUpdateState.values), name="agent_update_state_valid")
         ]
         indexes: ClassVar = [
-            models.Index(fields=["received_at"], name="agent_update_error_queue", condition=Q(state="rejected"))
+            models.Index(fields=["received_at"], name="agent_update_error_queue", condition=Q(state="rejected")),
+            models.Index(fields=["received_at"], name="agent_update_received"),  # retention, the admin's order
         ]
 
     def __str__(self) -> str:

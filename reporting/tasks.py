@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reporting import agent_updates, attempt_records, notifications
+from reporting import agent_updates, attempt_records, notifications, retention
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -31,3 +31,12 @@ def apply_agent_update(update_id: int) -> str:
 @shared_task(acks_late=True, ignore_result=True)
 def apply_queued_agent_updates() -> int:
     return agent_updates.apply_queued()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prune_old_reporting_rows() -> dict[str, int]:
+    """Retention (beat, hourly): a run deletes a bounded number of rows, and queues the next while any are left."""
+    pruned = retention.prune_old_rows()
+    if not all(result.finished for result in pruned.values()):
+        prune_old_reporting_rows.delay()
+    return {table: result.deleted for table, result in pruned.items()}

@@ -130,7 +130,8 @@ class Deployment:
         commands = {
             "switch": [MANAGE, "switch_simulator", "--port", str(self.esl_port), "--record", str(self.record),
                        *self.switch_args],
-            "web": ["-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{self.web_port}", "--workers", "3"],
+            "web": ["-m", "gunicorn", "outbound.wsgi", "--config", str(ROOT / "gunicorn.conf.py"),
+                    "--bind", f"127.0.0.1:{self.web_port}", "--workers", "3"],
             "listener": [MANAGE, "esl_listener"],
             "worker": ["-m", "celery", "-A", "outbound", "worker", "-B", "-Q", "dialing", "-n", "dialing@%h",
                        "--concurrency", "2", "--loglevel", "INFO",

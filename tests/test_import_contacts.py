@@ -47,6 +47,14 @@ def run(path: Path, *args: str) -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
+def run_importing_nothing(path: Path, *args: str) -> tuple[str, str]:
+    """A run that imports no row: it reports as usual, then fails (a non-zero exit for a script)."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError, match="no row was imported"):
+        call_command("import_contacts", str(path), "--no-progress", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
 def test_good_rows_are_imported_and_bad_rows_listed_with_line_and_reason(db, tmp_path):
     items = rows(6)
     items[1]["customer_number"] = "+4930,1"
@@ -82,7 +90,7 @@ def test_reimporting_skips_identical_rows_and_reports_changed_ones(db, tmp_path)
     items = rows(3)
     run(write_csv(tmp_path / "a.csv", items), "--campaign", "imp", "--list", "a")
     items[2]["customer_number"] = "+4930777"
-    out, err = run(write_csv(tmp_path / "a.csv", items), "--campaign", "imp", "--list", "a")
+    out, err = run_importing_nothing(write_csv(tmp_path / "a.csv", items), "--campaign", "imp", "--list", "a")
     assert "3 rows: 0 imported, 2 already present, 1 errors" in out
     assert "line 4: id: already exists with other content" in err
     assert Contact.objects.count() == 3

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import ESL
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
 from dialer import switch_state
 from dialer.esl.commands import ApiCommand, build_gateway_status
@@ -60,7 +61,21 @@ class SwitchAddress:
         return f"{self.host}:{self.port}"
 
 
+class SwitchNotConfigured(ImproperlyConfigured):
+    """The event socket has no password: FreeSWITCH would refuse every connection.
+
+    Raised by whatever is about to talk to the switch, not by the settings, so that commands that
+    never do (migrate, imports, purges) run on hosts that are not given the switch's password.
+    """
+
+
+ESL_PASSWORD_MISSING = "ESL_PASSWORD is not set: it is required to talk to the switch when DIALER_SWITCH is esl"
+
+
 def configured_switch() -> SwitchAddress:
+    """The switch of the settings (section 3); refuses, naming ESL_PASSWORD, when it has no password."""
+    if not settings.ESL_PASSWORD:
+        raise SwitchNotConfigured(ESL_PASSWORD_MISSING)
     return SwitchAddress(settings.ESL_HOST, settings.ESL_PORT, settings.ESL_PASSWORD)
 
 

@@ -8,12 +8,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from tqdm import tqdm
 
 from campaigns.dnc import check_campaign_id, check_expiry
 from campaigns.dnc_import import DncImportReport, import_entries
 from campaigns.importer import ImportFileError
-from campaigns.management.commands.import_contacts import count_lines, list_errors
+from campaigns.management.commands.import_contacts import count_lines, list_errors, progress_bar
 from campaigns.validation import FieldError
 
 
@@ -34,7 +33,7 @@ class Command(BaseCommand):
         campaign_id, expires_at = _defaults(campaign, expires, now)
         if not file.is_file():
             raise CommandError(f"FILE: {file} does not exist")
-        bar = tqdm(total=max(count_lines(file) - 1, 0), unit="rows", disable=options["no_progress"], file=self.stderr)
+        bar = progress_bar(self, total=max(count_lines(file) - 1, 0), disable=options["no_progress"])
         try:
             with file.open(newline="", encoding="utf-8-sig") as stream:
                 report = import_entries(

@@ -142,7 +142,9 @@ def start_processes(group: ProcessGroup, *, port: int, vc_token: str) -> None:
         "--handling", "1-3", "--dialer-url", f"http://127.0.0.1:{port}", f"--token={vc_token}",
         "--expect-token", "demo-voice-connector-secret", "--states-queue", DEMO_QUEUE, "--states-every", "10",
     )  # fmt: skip
-    group.start("web", "-m", "gunicorn", "outbound.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2")
+    # gunicorn.conf.py: no control socket (a demo beside the tests or another demo), a bad setting in one line.
+    group.start("web", "-m", "gunicorn", "outbound.wsgi", "--config", str(ROOT / "gunicorn.conf.py"),
+                "--bind", f"127.0.0.1:{port}", "--workers", "2")  # fmt: skip
     group.start("worker", "-m", "celery", "-A", "outbound", "worker", "-B", "-Q", "dialing", "-n", "dialing@%h",
                 "--concurrency", "2", "--loglevel", "INFO",
                 "--schedule", str(group.log_dir / "celerybeat-schedule"))  # fmt: skip
