@@ -16,6 +16,7 @@ BENCHES = {
     "hangups": "bench.hangups",
     "attempts": "bench.attempt_delivery",
     "pacing": "bench.pacing",
+    "status_counts": "bench.status_counts",
 }
 
 

@@ -1,6 +1,9 @@
 """The operators' console for campaigns, contacts, lists and the Do-Not-Call list.
 
-Admin actions call the same services as the API, so both behave identically.
+Admin actions call the same services as the API, so both behave identically. Staff status only lets an
+operator sign in: every page, action and upload asks for its own permission (the model's view / add /
+change / delete ones, and ``campaigns.control_campaign``, ``campaigns.import_contacts`` and
+``campaigns.import_dnc`` for the powers that dial or suppress numbers in bulk).
 """
 
 from __future__ import annotations
@@ -13,16 +16,20 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Field, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
-from campaigns import alphabets, dnc, dnc_api
+from campaigns import alphabets, audit, counts, dnc, dnc_api
 from campaigns.calling_hours import validate_calling_hours, validate_time_zone
-from campaigns.choices import ContactStatus
+from campaigns.choices import AuditAction, ContactStatus
 from campaigns.configuration import EDITABLE_FIELDS
 from campaigns.control import (
     CampaignNotFound,
@@ -41,7 +48,9 @@ from campaigns.models import (
     RING_TIMEOUT_MIN,
     ApiClient,
     Campaign,
+    CampaignAuditEntry,
     Contact,
+    ContactCountSnapshot,
     ContactList,
     DoNotCall,
     ListImport,
@@ -49,6 +58,46 @@ from campaigns.models import (
 from campaigns.numbers import InvalidNumber, canonical_number
 from campaigns.retry_rules import validate_retry_rules
 from campaigns.validation import FieldError
+
+# The permissions of the powers that are more than changing a row (campaigns/models.py says why).
+CONTROL_CAMPAIGNS = "campaigns.control_campaign"
+IMPORT_CONTACTS = "campaigns.import_contacts"
+IMPORT_DNC = "campaigns.import_dnc"
+
+
+# Campaign columns an admin form may write (the audit trail compares them before and after a save).
+_CAMPAIGN_FIELDS = frozenset(field.name for field in Campaign._meta.concrete_fields)
+
+
+def _referred_to(campaign: Campaign) -> bool:
+    """Whether rows refer to the campaign by its id (contacts, lists): renaming it would break their keys.
+
+    Their keys point at ``campaign_id``, not at the primary key, and the database does not cascade updates
+    (renaming one was a 500). Count snapshots do not hold the id: they are derived, dropped on a rename and
+    counted again when the campaign is next read (``campaigns/counts.py``).
+    """
+    for relation in Campaign._meta.related_objects:
+        if relation.field.target_field.name != "campaign_id" or relation.related_model is ContactCountSnapshot:
+            continue
+        related = relation.related_model._default_manager
+        if related.filter(**{relation.field.name: campaign}).exists():
+            return True
+    return False
+
+
+def _blank(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _trail_url(campaign_id: str) -> str:
+    """The audit list filtered to one campaign."""
+    return reverse("admin:campaigns_campaignauditentry_changelist") + "?" + urlencode({"campaign_id": campaign_id})
+
+
+def require(request: HttpRequest, allowed: bool) -> None:
+    """Refuse a custom admin view (403) to a signed-in operator without the permission it needs."""
+    if not allowed:
+        raise PermissionDenied
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -64,22 +113,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-def _status_count(status: str) -> Count:
-    return Count("contacts", filter=Q(contacts__status=status))
-
-
 def _control_action(service: Any, verb: str) -> Any:
     def action(modeladmin: CampaignAdmin, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         for campaign in queryset:
             try:
-                result: ControlResult = service(campaign.campaign_id)
+                result: ControlResult = service(campaign.campaign_id, by=audit.admin_actor(request))
             except CampaignNotFound:
                 modeladmin.message_user(request, f"Campaign {campaign} has no contacts to {verb}.", messages.WARNING)
             else:
                 modeladmin.message_user(request, f"Campaign {campaign}: {verb} affected {result.affected} contacts.")
 
     action.__name__ = f"{verb}_campaigns"
-    return admin.action(description=f"{verb.capitalize()} selected campaigns")(action)
+    # Offered to, and run for, operators with "Can control campaigns" only (CampaignAdmin.has_control_permission).
+    return admin.action(description=f"{verb.capitalize()} selected campaigns", permissions=["control"])(action)
 
 
 class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -110,6 +156,7 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = CampaignForm
     list_display: tuple[str, ...] = (
         "campaign_id", "name", "state", "waiting_for_records", "campaign_type", "dialing_mode", *ContactStatus.values,
+        "counted",
     )  # fmt: skip
     list_filter = ("state", "waiting_for_records", "campaign_type", "dialing_mode")
     search_fields = ("campaign_id", "name")
@@ -121,6 +168,77 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         _control_action(unload_campaign, "unload"),
     )
 
+    def has_control_permission(self, request: HttpRequest) -> bool:
+        """Start, stop, purge and unload: the actions' own permission, not implied by view or change."""
+        return request.user.has_perm(CONTROL_CAMPAIGNS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> tuple[str, ...]:
+        """The campaign id once rows refer to it by that id; the audit trail for those allowed to read it."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is None:
+            return fields
+        if _referred_to(obj):
+            fields = (*fields, "campaign_id")
+        if request.user.has_perm("campaigns.view_campaignauditentry"):
+            fields = (*fields, "audit_trail")
+        return fields
+
+    @admin.display(description="audit trail")
+    def audit_trail(self, obj: Campaign) -> str:
+        """The newest entries of the trail, newest first, with a link to all of them."""
+        entries, total = audit.recent(obj.campaign_id)
+        if not entries:
+            return "Nothing recorded yet."
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (f"{timezone.localtime(e.at):%Y-%m-%d %H:%M:%S}", e.action, e.by, _blank(e.affected), audit.describe(e))
+                for e in entries
+            ),
+        )
+        return format_html(
+            '<table class="audit-trail"><thead><tr><th>when</th><th>what</th><th>who</th><th>contacts</th>'
+            "<th>changes</th></tr></thead><tbody>{}</tbody></table>"
+            '<p>The newest {} of {} entries. <a href="{}">The whole trail</a></p>',
+            rows,
+            len(entries),
+            total,
+            _trail_url(obj.campaign_id),
+        )
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: Campaign, form: forms.ModelForm, change: bool) -> None:  # type: ignore[type-arg]
+        """Save, and record in the audit trail who changed which field from what to what (or created it)."""
+        names = [name for name in form.fields if name in _CAMPAIGN_FIELDS]
+        before = Campaign.objects.select_for_update().filter(pk=obj.pk).values(*names).first() if change else None
+        super().save_model(request, obj, form, change)
+        after = {name: getattr(obj, name) for name in names}
+        by = audit.admin_actor(request)
+        if before is None:
+            initial = audit.settings_changes({}, {**after, "state": obj.state})
+            audit.record(obj.campaign_id, AuditAction.CREATE, by=by, changes=initial)
+            return
+        changes = audit.settings_changes(before, after)
+        if "campaign_id" in changes:
+            ContactCountSnapshot.objects.filter(campaign_id=before["campaign_id"]).delete()
+            audit.rename(before["campaign_id"], obj.campaign_id)
+        if changes:
+            audit.record(obj.campaign_id, AuditAction.UPDATE, by=by, changes=changes)
+
+    @transaction.atomic
+    def delete_model(self, request: HttpRequest, obj: Campaign) -> None:
+        """A deleted campaign's trail stays, ending with who deleted it."""
+        audit.record(obj.campaign_id, AuditAction.DELETE, by=audit.admin_actor(request))
+        super().delete_model(request, obj)
+
+    @transaction.atomic
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        """As ``delete_model``, for the "delete selected" action."""
+        for campaign_id in queryset.values_list("campaign_id", flat=True):
+            audit.record(campaign_id, AuditAction.DELETE, by=audit.admin_actor(request))
+        super().delete_queryset(request, queryset)
+
     def formfield_for_dbfield(self, db_field: Field[Any, Any], request: HttpRequest, **kwargs: Any) -> Any:
         """The ring timeout's input carries its range, so the browser refuses what the database would."""
         if db_field.name == "ring_timeout":
@@ -128,9 +246,13 @@ class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Campaign]:
-        counts = {status: _status_count(status) for status in ContactStatus.values}
+        """Counts as the status API reads them (``campaigns/counts.py``), never grouping every contact.
+
+        Calls in progress are counted now; the other statuses come from their last count (column "counted").
+        """
+        counts.ensure_counted()
         queryset: QuerySet[Campaign] = super().get_queryset(request)
-        return queryset.annotate(**counts)
+        return queryset.annotate(**counts.count_annotations())
 
 
 def _count_column(status: str) -> Any:
@@ -143,6 +265,18 @@ def _count_column(status: str) -> Any:
 
 for _status in ContactStatus.values:
     setattr(CampaignAdmin, _status, staticmethod(_count_column(_status)))
+
+
+@admin.display(description="counted", ordering="counts_counted_at")
+def _counted(obj: Campaign) -> str:
+    """How old the pending / stopped / ended / failed figures are (dialed and agent pending are live)."""
+    counted_at = getattr(obj, "counts_counted_at", None)
+    if counted_at is None:
+        return "never"
+    return f"{max(0.0, (timezone.now() - counted_at).total_seconds()):.0f} s ago"
+
+
+CampaignAdmin.counted = staticmethod(_counted)  # type: ignore[attr-defined]
 
 
 @admin.register(Contact)
@@ -194,8 +328,17 @@ class ContactListAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         upload = path("import/", self.admin_site.admin_view(self.import_view), name="campaigns_contactlist_import")
         return [upload, *super().get_urls()]
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The "Import CSV" link only for operators allowed to upload."""
+        context = {**(extra_context or {}), "can_import": request.user.has_perm(IMPORT_CONTACTS)}
+        return super().changelist_view(request, context)
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Upload a CSV as a calling list; a worker imports it while its page shows the progress."""
+        """Upload a CSV as a calling list; a worker imports it while its page shows the progress.
+
+        Its contacts are dialed: "Can import contacts" is required, whatever else the operator may do.
+        """
+        require(request, request.user.has_perm(IMPORT_CONTACTS))
         form = ListImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
@@ -238,9 +381,14 @@ class ListImportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_change_permission(self, request: HttpRequest, obj: ListImport | None = None) -> bool:
         return False  # a report, written by the worker
 
+    def has_view_permission(self, request: HttpRequest, obj: ListImport | None = None) -> bool:
+        """Those who may upload lists also follow their imports (the upload leads to its report)."""
+        return super().has_view_permission(request, obj) or request.user.has_perm(IMPORT_CONTACTS)
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        require(request, self.has_view_permission(request))
         job = get_object_or_404(self.get_queryset(request), pk=object_id)
         done = rows_read(job)
         context = {
@@ -251,6 +399,7 @@ class ListImportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "progress": _progress(job, done),
             "percent": min(100, round(100 * done / job.total_rows)) if job.total_rows else 0,
             "running": job.state not in ENDED,
+            "can_import": request.user.has_perm(IMPORT_CONTACTS),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/campaigns/listimport/progress.html", context)
@@ -368,8 +517,17 @@ class DoNotCallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         upload = path("import/", self.admin_site.admin_view(self.import_view), name="campaigns_donotcall_import")
         return [upload, *super().get_urls()]
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The "Import CSV" link only for operators allowed to import."""
+        context = {**(extra_context or {}), "can_import": request.user.has_perm(IMPORT_DNC)}
+        return super().changelist_view(request, context)
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        """Import a CSV at once (a DNC list is small next to a calling list) and show the report of every row."""
+        """Import a CSV at once (a DNC list is small next to a calling list) and show the report of every row.
+
+        An import may also expire listed numbers: "Can import do-not-call entries" is required.
+        """
+        require(request, request.user.has_perm(IMPORT_DNC))
         form = DncImportForm(request.POST or None, request.FILES or None)
         report = None
         if request.method == "POST" and form.is_valid():
@@ -404,3 +562,18 @@ class ApiClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(CampaignAuditEntry)
+class CampaignAuditEntryAdmin(ReadOnlyAdmin):
+    """The campaigns' audit trail: read-only, since it is the record of who changed what."""
+
+    list_display = ("at", "campaign_id", "action", "by", "affected", "what_changed")
+    list_filter = ("action",)
+    search_fields = ("=campaign_id", "by")
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    @admin.display(description="changes")
+    def what_changed(self, entry: CampaignAuditEntry) -> str:
+        return audit.describe(entry)

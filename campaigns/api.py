@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from campaigns.api_responses import field_error, invalid
+from campaigns.auth import client_name
 from campaigns.choices import ContactStatus
 from campaigns.configuration import create_campaign, update_campaign
 from campaigns.control import (
@@ -173,7 +174,7 @@ class CampaignListView(generics.ListCreateAPIView):  # type: ignore[type-arg]
 
     def perform_create(self, serializer: CampaignSerializer) -> None:  # type: ignore[override]
         try:
-            serializer.instance = create_campaign(**serializer.validated_data)
+            serializer.instance = create_campaign(**serializer.validated_data, by=client_name(self.request))
         except IntegrityError as exc:
             raise CampaignExists from exc
 
@@ -190,18 +191,19 @@ class CampaignDetailView(generics.RetrieveUpdateAPIView):  # type: ignore[type-a
     http_method_names = ["get", "patch", "options", "head"]
 
     def perform_update(self, serializer: CampaignUpdateSerializer) -> None:  # type: ignore[override]
-        serializer.instance = update_campaign(self.kwargs["campaign_id"], **serializer.validated_data)
+        campaign_id = self.kwargs["campaign_id"]
+        serializer.instance = update_campaign(campaign_id, by=client_name(self.request), **serializer.validated_data)
 
 
 class _ControlView(APIView):
-    """One campaign control action; 404 when no contacts carry the campaign id."""
+    """One campaign control action; 404 when no contacts carry the campaign id (unload: no such campaign)."""
 
     service: ClassVar[Callable[..., ControlResult]]
 
     @extend_schema(request=None, responses={200: ControlResultSerializer})
     def post(self, request: Request, campaign_id: str) -> Response:
         try:
-            result = type(self).service(campaign_id)
+            result = type(self).service(campaign_id, by=client_name(request))
         except CampaignNotFound as exc:
             return Response({"detail": f"Not Found: {exc}"}, status=status.HTTP_404_NOT_FOUND)
         return Response(result.as_dict())

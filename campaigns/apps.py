@@ -6,4 +6,4 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from campaigns import schema  # noqa: F401  (registers the OpenAPI authentication scheme)
+        from campaigns import counts, schema  # noqa: F401  (the counts' receiver; the OpenAPI authentication scheme)

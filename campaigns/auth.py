@@ -53,6 +53,15 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return "Token"
 
 
+def client_name(request: Request) -> str:
+    """The API client behind ``request`` as the campaigns' audit trail names it (``api:<client name>``).
+
+    The name, not the token: tokens are never stored, and a client keeps its name when its token is replaced.
+    """
+    client = request.user
+    return f"api:{client.name}" if isinstance(client, ApiClient) else "api:unauthenticated"
+
+
 def _role(request: Request) -> str | None:
     client = request.user
     return client.role if isinstance(client, ApiClient) else None

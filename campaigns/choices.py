@@ -80,6 +80,18 @@ class CampaignAction(models.TextChoices):
     SET_DIALING_MODE = "set_dialing_mode"
 
 
+class AuditAction(models.TextChoices):
+    """What a campaign's audit trail records: its settings changing and every control, whoever asked."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    START = "start"
+    STOP = "stop"
+    PURGE = "purge"
+    UNLOAD = "unload"
+
+
 class Actor(models.TextChoices):
     """Who asked for a change: a client (API or admin) or the dialer itself."""
 

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns import counts
 from campaigns.calling_hours import zone_key
 from campaigns.intake import ensure_campaigns, ensure_lists, initial_status
 from campaigns.validation import INPUT_FIELDS, REQUIRED_FIELDS, ContactInput, validate_contact
@@ -87,6 +88,7 @@ def import_contacts(
             status = initial_status(campaign)
             cursor.execute(_INSERT, {"campaign": campaign_id, "status": status, "now": timezone.now()})
             report.imported = cursor.rowcount
+            counts.add_received_on_commit({(campaign_id, status): report.imported})
         cursor.execute("DROP TABLE contact_import")
     report.errors.sort(key=lambda e: e.line)
     return report

@@ -9,14 +9,17 @@ from __future__ import annotations
 import uuid
 from typing import ClassVar
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from campaigns import alphabets
 from campaigns.choices import (
     ACTIVE_STATUSES,
     ApiRole,
+    AuditAction,
     CampaignState,
     CampaignType,
     ContactStatus,
@@ -84,6 +87,8 @@ class Campaign(models.Model):
 
     class Meta:
         ordering: ClassVar = ["campaign_id"]
+        # Start, stop, purge and unload dial or drop contacts: granted on its own, never implied by "change".
+        permissions: ClassVar = [("control_campaign", "Can control campaigns")]
         constraints: ClassVar = [
             models.CheckConstraint(condition=_in("state", CampaignState), name="campaign_state_valid"),
             models.CheckConstraint(condition=_in("campaign_type", CampaignType), name="campaign_type_valid"),
@@ -118,6 +123,8 @@ class ContactList(models.Model):
 
     class Meta:
         ordering: ClassVar = ["campaign_id", "name"]
+        # Uploading a calling list puts its contacts in the dialing queue: granted on its own.
+        permissions: ClassVar = [("import_contacts", "Can import contacts")]
         constraints: ClassVar = [models.UniqueConstraint(fields=["campaign", "name"], name="contact_list_unique_name")]
 
     def __str__(self) -> str:
@@ -259,6 +266,9 @@ class DoNotCall(models.Model):
         ordering: ClassVar = ["customer_number", "campaign_id"]
         verbose_name = "do-not-call entry"
         verbose_name_plural = "do-not-call list"
+        # An import adds entries and rewrites the expiry and reason of listed ones (an expiry in the past lets a
+        # number be dialed again): a bulk power of its own, like the calling-list upload's.
+        permissions: ClassVar = [("import_dnc", "Can import do-not-call entries")]
         constraints: ClassVar = [
             # Its index, led by customer_number, is also the lookup index of the dialer and the API.
             models.UniqueConstraint(fields=["customer_number", "campaign_id"], name="do_not_call_unique_scope"),
@@ -333,3 +343,66 @@ class ListImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} → {self.campaign_id}/{self.list_name} ({self.state})"
+
+
+class ContactCountSnapshot(models.Model):
+    """A campaign's count of contacts in one of the large statuses, as of ``counted_at``.
+
+    Counting pending, stopped, ended and failed contacts means reading every one of them; the status API,
+    ``/metrics`` and the admin would do it on every request. They read these rows instead, written by one
+    grouped statement every ``CONTACT_COUNTS_INTERVAL`` (and per campaign after a control action), shown
+    with their age. A table rather than Redis: every web process reads it, it survives restarts, and the
+    refresh writes it in the statement that counts (see ``campaigns/counts.py``).
+    """
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        to_field="campaign_id",
+        db_column="campaign_id",
+        related_name="count_snapshots",
+        db_index=False,  # covered by contact_count_snapshot_unique
+    )
+    status = models.CharField(max_length=20, choices=ContactStatus.choices)
+    count = models.BigIntegerField(default=0)
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["campaign", "status"], name="contact_count_snapshot_unique"),
+            models.CheckConstraint(condition=_in("status", ContactStatus), name="contact_count_snapshot_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.status}: {self.count} at {self.counted_at:%Y-%m-%d %H:%M:%S}"
+
+
+class CampaignAuditEntry(models.Model):
+    """Who did what to a campaign, when, and to how many contacts: one row per control or settings change.
+
+    Written by the services (``campaigns/audit.py``) in the transaction of the change it records, so a change
+    is never without its entry nor an entry without its change. ``campaign_id`` is a plain identifier, not a
+    key, so that the trail outlives a deleted campaign. ``by`` names the channel and the principal
+    (``admin:<username>``, ``api:<client name>``, ``command:<name>``); ``changes`` maps each changed setting
+    to ``[old, new]``.
+    """
+
+    campaign_id = models.CharField(max_length=40)
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    by = models.CharField(max_length=200)
+    affected = models.PositiveIntegerField(null=True, blank=True, help_text="Contacts moved or deleted.")
+    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-at", "-id"]
+        verbose_name = "campaign audit entry"
+        verbose_name_plural = "campaign audit trail"
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=_in("action", AuditAction), name="campaign_audit_action_valid")
+        ]
+        indexes: ClassVar = [models.Index("campaign_id", models.F("at").desc(), name="campaign_audit_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.action} by {self.by} at {self.at:%Y-%m-%d %H:%M:%S}"

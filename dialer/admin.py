@@ -4,6 +4,7 @@ predictive pacing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
@@ -12,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
-from campaigns.admin import ReadOnlyAdmin
+from campaigns.admin import ReadOnlyAdmin, require
 from campaigns.choices import CampaignState, CampaignType, DialingMode
 from campaigns.models import Campaign
 from dialer.models import AgentState, UnappliedEvent
@@ -122,12 +123,22 @@ class AgentStateAdmin(ReadOnlyAdmin):
         view = self.admin_site.admin_view(self.pacing_view)
         return [path("pacing/", view, name="dialer_predictive_pacing"), *super().get_urls()]
 
+    def may_see_pacing(self, request: HttpRequest) -> bool:
+        """The pacing page shows agent states and the predictive campaigns: it needs both view permissions."""
+        return self.has_view_permission(request) and request.user.has_perm("campaigns.view_campaign")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The "Predictive pacing" link only for operators who may open it."""
+        context = {**(extra_context or {}), "can_see_pacing": self.may_see_pacing(request)}
+        return super().changelist_view(request, context)
+
     def pacing_view(self, request: HttpRequest) -> HttpResponse:
         """Each predictive campaign's dial level, overdial rate against the cap and busy factor (SPEC 5b).
 
         Read with the pacing decision's own input, so the page shows what the cycle sees: one query per
         campaign plus its history, which reporting caches for a few seconds; no contact is counted.
         """
+        require(request, self.may_see_pacing(request))
         now = timezone.now()
         rows = [pacing_row(c, pacing_input(c, budget=0, now=now)) for c in predictive_campaigns()]
         context = {

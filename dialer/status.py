@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Count
 
-from campaigns.choices import ACTIVE_STATUSES, ContactStatus
+from campaigns.choices import ACTIVE_STATUSES
+from campaigns.counts import contact_counts
 from campaigns.models import Campaign, Contact
 from dialer import switch_state
 from dialer.esl.client import SwitchAddress, configured_switch
@@ -19,15 +20,6 @@ from dialer.signals import status_requested
 def active_call_count() -> int:
     """Calls in progress, always counted from the database (no counter that can drift)."""
     return Contact.objects.filter(status__in=ACTIVE_STATUSES).count()
-
-
-def contact_counts_by_campaign() -> dict[str, dict[str, int]]:
-    """Contacts per status for every campaign (every status present, zeros included)."""
-    counts: dict[str, dict[str, int]] = {}
-    for row in Contact.objects.order_by().values("campaign_id", "status").annotate(n=Count("id")):
-        per_status = counts.setdefault(str(row["campaign_id"]), dict.fromkeys(ContactStatus.values, 0))
-        per_status[row["status"]] = row["n"]
-    return counts
 
 
 def switch_health(address: SwitchAddress) -> dict[str, Any]:
@@ -65,9 +57,15 @@ def _probe(address: SwitchAddress) -> switch_state.Seen:
 
 
 def dialer_status() -> dict[str, Any]:
+    """Slots, the switch and each campaign with its contacts per status.
+
+    The counts never read every contact (``campaigns/counts.py``): ``dialed`` and ``agent_pending`` are counted
+    now, the other statuses come from the last count, whose time and age each campaign carries
+    (``counted_at``, ``counts_age_seconds``).
+    """
     active = active_call_count()
-    counts = contact_counts_by_campaign()
     campaigns = list(Campaign.objects.all())
+    counts = contact_counts([c.campaign_id for c in campaigns])
     extra: dict[str, dict[str, Any]] = {}
     for _, answer in status_requested.send(sender=None, campaign_ids=[c.campaign_id for c in campaigns]):
         for campaign_id, values in cast(dict[str, dict[str, Any]], answer).items():
@@ -83,9 +81,15 @@ def dialer_status() -> dict[str, Any]:
                 "campaign_id": campaign.campaign_id,
                 "state": campaign.state,
                 "waiting_for_records": campaign.waiting_for_records,
-                "contacts": counts.get(campaign.campaign_id, dict.fromkeys(ContactStatus.values, 0)),
+                "contacts": counts[campaign.campaign_id].contacts,
+                "counted_at": _isoformat(counts[campaign.campaign_id].counted_at),
+                "counts_age_seconds": counts[campaign.campaign_id].age_seconds,
                 **extra.get(campaign.campaign_id, {}),
             }
             for campaign in campaigns
         ],
     }
+
+
+def _isoformat(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

@@ -6,6 +6,7 @@ malformed value stops start-up with a message naming it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "campaigns",
     "dialer",
     "reporting",
@@ -69,7 +71,21 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in throttling (outbound/login_throttle.py): a user name is locked out from one address after
+# DJANGO_LOGIN_FAILURE_LIMIT failed sign-ins in a row, for DJANGO_LOGIN_COOLOFF_MINUTES.
+AUTHENTICATION_BACKENDS = [
+    "outbound.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.integer("DJANGO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("DJANGO_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "outbound.login_throttle.lockout_response"
+AXES_VERBOSE = False  # no banner line at the start of every process and command
 
 ROOT_URLCONF = "outbound.urls"
 WSGI_APPLICATION = "outbound.wsgi.application"
@@ -118,6 +134,8 @@ CELERY_TASK_ROUTES = {
     "dialer.tasks.deliver_*": {"queue": "deliveries"},
     "dialer.tasks.prune_*": {"queue": "deliveries"},
     "reporting.tasks.*": {"queue": "deliveries"},
+    # Short and periodic: never behind a million-row import on the imports queue.
+    "campaigns.tasks.refresh_contact_counts": {"queue": "deliveries"},
     "campaigns.tasks.*": {"queue": "imports"},
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -158,6 +176,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "outbound.openapi.complete_responses"],
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStateEnum": "campaigns.choices.CampaignState",
+        "AgentStateNameEnum": "dialer.models.AgentStateName",
+    },
 }
 
 LOGGING = {
@@ -220,6 +242,9 @@ RETENTION_DAYS = env.integer("RETENTION_DAYS", 90, minimum=0)
 if RETENTION_DAYS and RETENTION_DAYS * 86400 < ABANDON_WINDOW:
     # Predictive pacing reads the call history of the whole window: pruning inside it would blind the pacing.
     raise ImproperlyConfigured(f"RETENTION_DAYS: {RETENTION_DAYS} days is shorter than ABANDON_WINDOW")
+# Seconds between two counts of the large contact statuses (pending, stopped, ended, failed) that the status
+# API, /metrics and the admin read with their age (campaigns/counts.py); the live ones are always counted.
+CONTACT_COUNTS_INTERVAL = env.number("CONTACT_COUNTS_INTERVAL", 30.0, exclusive=True)
 
 CELERY_BEAT_SCHEDULE.update(
     {
@@ -233,6 +258,17 @@ CELERY_BEAT_SCHEDULE.update(
         "voice-connector-retries": {"task": "dialer.tasks.deliver_due_voice_connector_messages", "schedule": 5.0},
         "attempt-records": {"task": "reporting.tasks.deliver_attempt_records", "schedule": 1.0},
         "agent-updates": {"task": "reporting.tasks.apply_queued_agent_updates", "schedule": 5.0},
+        # A refresh that could not start before the next one is due is dropped: the next one counts.
+        "contact-counts": {
+            "task": "campaigns.tasks.refresh_contact_counts",
+            "schedule": CONTACT_COUNTS_INTERVAL,
+            "options": {"expires": CONTACT_COUNTS_INTERVAL},
+        },
+        "campaign-statistics": {
+            "task": "reporting.tasks.refresh_statistics",
+            "schedule": CONTACT_COUNTS_INTERVAL,
+            "options": {"expires": CONTACT_COUNTS_INTERVAL},
+        },
     }
 )
 if RETENTION_DAYS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -10,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from campaigns.admin import CampaignAdmin, ReadOnlyAdmin
+from campaigns.admin import CampaignAdmin, ReadOnlyAdmin, require
 from campaigns.models import Campaign
 from reporting.agent_updates import replay
 from reporting.dashboard import BUCKET, SPAN, results_over_time, stacked_bars
@@ -34,8 +35,18 @@ class CallHistoryAdmin(ReadOnlyHistoryAdmin):
         view = self.admin_site.admin_view(self.dashboard_view)
         return [path("dashboard/", view, name="reporting_dashboard"), *super().get_urls()]
 
+    def may_see_dashboard(self, request: HttpRequest) -> bool:
+        """The dashboard shows call history and every campaign's statistics: it needs both view permissions."""
+        return self.has_view_permission(request) and request.user.has_perm("campaigns.view_campaign")
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        """The "Dashboard" link only for operators who may open it."""
+        context = {**(extra_context or {}), "can_see_dashboard": self.may_see_dashboard(request)}
+        return super().changelist_view(request, context)
+
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         """Calls and results over the last hours, and each campaign's live statistics."""
+        require(request, self.may_see_dashboard(request))
         bars, legend = stacked_bars(results_over_time())
         campaigns = [
             (campaign, campaign_statistics(campaign.campaign_id))
@@ -74,7 +85,8 @@ class AgentUpdateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Replay selected rejected updates")
+    # A replay writes history and reschedules contacts: offered with "Can change agent update" only.
+    @admin.action(description="Replay selected rejected updates", permissions=["change"])
     def replay_updates(self, request: HttpRequest, queryset: QuerySet[AgentUpdate]) -> None:
         for update in queryset.filter(state=AgentUpdateState.REJECTED):
             state = replay(update.pk)

@@ -7,6 +7,7 @@ trip for the history, not an ORM read and write.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from dialer.signals import (
 from reporting.attempt_records import queue_attempt_records
 from reporting.models import AttemptRecord
 from reporting.pacing_history import pacing_history
-from reporting.stats import campaign_statistics
+from reporting.stats import timed_statistics
 from reporting.tasks import send_status_notification
 
 _OPEN = """
@@ -125,8 +126,13 @@ def earlier_record_unsaved(sender: object, *, contact_id: str, **_: Any) -> bool
 
 @receiver(status_requested, dispatch_uid="reporting.statistics_in_status")
 def statistics_for_status(sender: object, *, campaign_ids: list[str], **_: Any) -> dict[str, dict[str, Any]]:
-    """Each campaign's statistics (cached briefly) for the dialer status API."""
-    return {campaign_id: {"statistics": campaign_statistics(campaign_id)} for campaign_id in campaign_ids}
+    """Each campaign's statistics for the dialer status API, as last computed, with their age."""
+    now = time.time()
+    answer = {}
+    for campaign_id in campaign_ids:
+        statistics, computed_at = timed_statistics(campaign_id)
+        answer[campaign_id] = {"statistics": statistics, "statistics_age_seconds": round(now - computed_at, 1)}
+    return answer
 
 
 @receiver(pacing_history_requested, dispatch_uid="reporting.pacing_history")

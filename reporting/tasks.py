@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reporting import agent_updates, attempt_records, notifications, retention
+from reporting import agent_updates, attempt_records, notifications, retention, stats
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -40,3 +40,8 @@ def prune_old_reporting_rows() -> dict[str, int]:
     if not all(result.finished for result in pruned.values()):
         prune_old_reporting_rows.delay()
     return {table: result.deleted for table, result in pruned.items()}
+
+
+@shared_task(ignore_result=True)
+def refresh_statistics() -> int:
+    return stats.refresh_statistics()

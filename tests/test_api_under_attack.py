@@ -19,13 +19,13 @@ RESERVATIONS = "/api/v1/voice-connector/agent-reservations/"
 
 
 def post_raw(api: APIClient, url: str, body: bytes) -> Any:
-    return api.generic("POST", url, body, content_type="application/json")
+    return api.generic("POST", url, body, content_type="application/json")  # type: ignore[arg-type]
 
 
 def assert_json_error(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.content[:500]
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["detail"]
     if field is not None:
         assert field in {error["field"] for error in body["errors"]}, body
@@ -51,8 +51,8 @@ def test_the_readmes_ten_thousand_contact_batch_is_taken(manager):
 
 def test_a_body_over_the_batch_limit_is_a_json_413_naming_the_limit(manager):
     body = b'[{"id": "' + b"x" * MAX_BATCH_BODY_BYTES + b'"}]'
-    body = assert_json_error(post_raw(manager, CONTACTS, body), 413)
-    assert f"{MAX_BATCH_BODY_BYTES:,}" in body["detail"]
+    error = assert_json_error(post_raw(manager, CONTACTS, body), 413)
+    assert f"{MAX_BATCH_BODY_BYTES:,}" in error["detail"]
     assert not Contact.objects.exists()
 
 
@@ -79,6 +79,13 @@ def test_a_priority_that_is_not_plain_ascii_digits_from_1_to_10_is_refused(manag
     response = manager.post(CONTACTS, contact_payload(priority=priority), format="json")
     assert_json_error(response, 400, "priority")
     assert not Contact.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["campaign_type", "dialing_mode", "routing_mode"])
+@pytest.mark.parametrize("value", [[None, [], None], {"a": 1}, 3])
+def test_a_choice_sent_as_a_list_an_object_or_a_number_names_the_field(manager, field, value):
+    payload = contact_payload(campaign_type="AGENT") | {field: value}
+    assert_json_error(manager.post(CONTACTS, payload, format="json"), 400, field)
 
 
 def test_a_priority_sent_as_a_string_of_digits_is_taken(manager):

@@ -63,6 +63,15 @@ def test_stop_then_start_is_a_round_trip(manager, one_of_each):
     assert sorted(statuses("c1").values()).count("pending") == 2
 
 
+def test_a_campaign_emptied_by_a_purge_can_still_be_unloaded(manager):
+    manager.post("/api/v1/contacts/", contacts_payload(2, "c1"), format="json")
+    assert manager.post("/api/v1/campaigns/c1/purge/").json()["affected"] == 2
+    response = manager.post("/api/v1/campaigns/c1/unload/")
+    assert response.json() == {"campaign_id": "c1", "affected": 0}
+    assert Campaign.objects.get(campaign_id="c1").state == CampaignState.UNLOADED
+    assert manager.post("/api/v1/campaigns/nobody/unload/").status_code == 404
+
+
 @pytest.mark.parametrize("action", ["start", "stop", "purge"])
 def test_it_returns_404_when_campaign_has_no_contacts(manager, action):
     response = manager.post(f"/api/v1/campaigns/nobody/{action}/")

@@ -42,6 +42,7 @@ def test_with_tls_on_check_deploy_is_clean():
     result = start("check", "--deploy", **PRODUCTION, DJANGO_SECURE_TLS="1")
     assert result.returncode == 0, result.stderr
     assert "security." not in result.stdout + result.stderr  # no W004/W008/W012/W016, nor any other
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
 
 
 def test_with_tls_on_browsers_are_sent_to_https_and_told_to_stay_but_probes_are_not():

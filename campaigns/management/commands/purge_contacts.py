@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from campaigns import audit
 from campaigns.choices import ACTIVE_STATUSES, ContactStatus
 from campaigns.control import CampaignNotFound, purge_campaign
 from campaigns.models import Contact
@@ -51,7 +52,7 @@ class Command(BaseCommand):
                 self.stdout.write("purge cancelled: nothing was deleted")
                 return
         try:
-            result = purge_campaign(campaign, statuses=statuses)
+            result = purge_campaign(campaign, statuses=statuses, by=audit.command_actor("purge_contacts"))
         except CampaignNotFound as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"purged {result.affected} contacts {described}")
