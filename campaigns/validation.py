@@ -115,7 +115,7 @@ def _alphabet(name: str, pattern: str, alphabet: str) -> Callable[[Any], Any]:
 def _choice(name: str, choices: type[TextChoices]) -> Callable[[Any], Any]:
     allowed = frozenset(choices.values)
     error = FieldError(name, f"Must be one of {', '.join(sorted(allowed))}.")
-    return lambda value: value if type(value) is str and value in allowed else error
+    return lambda value: value if isinstance(value, str) and value in allowed else error
 
 
 _CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
