@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dialer import outbox, predictive
+from dialer import gateways, outbox, predictive
 from dialer.cycle import try_dial_next_batch
+from dialer.esl.client import DEFAULT_SWITCH, configured_switch, switch_client
 from dialer.outcomes import sweep_stale_calls
 
 
@@ -18,6 +19,22 @@ def dial_cycle() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_stale() -> dict[str, int]:
     return sweep_stale_calls()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_switch_gateways(switch_name: str = DEFAULT_SWITCH) -> str:
+    """Read a switch's gateways again (periodically, and when an unknown gateway is met): ``dialing`` queue.
+
+    Today the one switch is the settings' (``configured_switch``); another name is reported, not guessed at.
+    """
+    address = configured_switch()
+    if switch_name != address.name:
+        return f"unknown switch {switch_name}"
+    try:
+        names = gateways.refresh_gateways(switch_name, switch_client(address))
+    except gateways.GatewaysUnknown as exc:
+        return f"unknown now: {exc}"
+    return f"{len(names)} gateways"
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -130,6 +130,7 @@ CELERY_TASK_DEFAULT_QUEUE = "deliveries"
 CELERY_TASK_ROUTES = {
     "dialer.tasks.dial_cycle": {"queue": "dialing"},
     "dialer.tasks.sweep_stale": {"queue": "dialing"},
+    "dialer.tasks.refresh_switch_gateways": {"queue": "dialing"},
     "dialer.tasks.*_call": {"queue": "answered"},
     "dialer.tasks.deliver_*": {"queue": "deliveries"},
     "dialer.tasks.prune_*": {"queue": "deliveries"},

@@ -22,7 +22,8 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
 from dialer import switch_state
-from dialer.esl.commands import ApiCommand, build_gateway_status
+from dialer.esl.commands import ApiCommand, build_gateway_list, build_gateway_status
+from dialer.esl.gateway_list import GatewayEntry, parse_gateway_list
 from dialer.esl.probe import probe_event_socket
 from dialer.esl.responses import GatewayState, UnexpectedResponse, parse_gateway_status
 from dialer.esl.watchdog import command_deadline
@@ -177,6 +178,15 @@ class SwitchClient:
         if reply is None or not (reply.getHeader("Reply-Text") or "").startswith("+OK"):
             self._connection = None
             raise CommandLost(f"{self.address.name}: connection lost during bgapi {command.command}")
+
+    def gateway_list(self) -> tuple[GatewayEntry, ...] | None:
+        """Every gateway this switch has now: one ``sofia xmlstatus gateway``, parsed.
+
+        ``None`` while the switch cannot say (``-ERR sofia Command not found!``: mod_sofia unloaded),
+        which is not "no gateways". Raises ``SwitchUnavailable`` when the switch does not answer and
+        ``GatewayListUnreadable`` (an ``UnexpectedResponse``) when the answer is not a gateway list.
+        """
+        return parse_gateway_list(self.api(build_gateway_list()))
 
     def gateway_state(self, gateway_id: str) -> GatewayState:
         """The gateway's state, asked of the switch at most once per GATEWAY_CACHE_SECONDS by all workers.

@@ -133,5 +133,14 @@ def build_gateway_status(gateway_id: str) -> ApiCommand:
     return ApiCommand("sofia", f"status gateway {safe_value('gateway_id', gateway_id, alphabets.GATEWAY_ID)}")
 
 
+def build_gateway_list() -> ApiCommand:
+    """Every gateway of the switch's running SIP profiles, as XML (read by ``dialer.esl.gateway_list``).
+
+    No name after ``gateway``: mod_sofia's ``cmd_xml_status`` then lists them all, where with a name it
+    would describe that one only.
+    """
+    return ApiCommand("sofia", "xmlstatus gateway")
+
+
 def build_uuid_exists(call_id: str) -> ApiCommand:
     return ApiCommand("uuid_exists", safe_value("call_id", call_id, UUID))

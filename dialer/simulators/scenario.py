@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# Listed by a simulator given no gateways: the one the sample and demo contacts use.
+DEFAULT_GATEWAYS: frozenset[str] = frozenset({"gw1"})
+
 
 class Outcome(StrEnum):
     ANSWER = "answer"
@@ -40,6 +43,10 @@ class Scenario:
     drop_before_agent_ratio: float = 0.05
     gateways_down: set[str] = field(default_factory=set)
     gateways_unknown: set[str] = field(default_factory=set)
+    # The gateways configured on this switch (with those in gateways_down): exactly these are known, and
+    # `sofia xmlstatus gateway` lists them. None keeps the simulator's first behaviour: every name is a
+    # gateway (up unless down or unknown), and the list shows DEFAULT_GATEWAYS and those down.
+    gateways: set[str] | None = None
     seed: int | None = None
     # FreeSWITCH's event-heartbeat-interval (switch.conf), 20 s by default.
     heartbeat_seconds: float = 20.0
@@ -50,7 +57,14 @@ class Scenario:
     def gateway_state(self, name: str) -> str:
         if name in self.gateways_unknown:
             return "unknown"
-        return "down" if name in self.gateways_down else "up"
+        if name in self.gateways_down:
+            return "down"
+        return "unknown" if self.gateways is not None and name not in self.gateways else "up"
+
+    def configured_gateways(self) -> list[tuple[str, bool]]:
+        """What `sofia xmlstatus gateway` lists: (name, up) by name, those down included, the unknown never."""
+        listed = (DEFAULT_GATEWAYS if self.gateways is None else self.gateways) | self.gateways_down
+        return [(name, name not in self.gateways_down) for name in sorted(listed - self.gateways_unknown)]
 
     def outcome(self) -> Outcome:
         roll = self.random.random()

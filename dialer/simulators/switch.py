@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from dialer.esl.wire import serialize_event
+from dialer.simulators.gateway_xml import xml_gateway_list, xml_single_gateway
 from dialer.simulators.parked import DEAD_SETVAR, PARK, Parking, parse_setvars, parse_transfer, wait_routed
 from dialer.simulators.scenario import OriginateRequest, Outcome, Scenario, parse_originate
 
@@ -71,6 +72,8 @@ class SimulatedSwitch:
             return "-ERR sofia Command not found!\n"
         if command == "sofia" and args.startswith("status gateway "):
             return self.gateway_status(args.removeprefix("status gateway ").strip())
+        if command == "sofia" and _names_gateways(words := args.lower().split()):
+            return self.gateway_xmlstatus(args.split()[2] if len(words) == 3 else "")
         if command == "uuid_exists":
             return "true" if args.strip() in self.channels else "false"
         if command == "uuid_kill":
@@ -100,6 +103,19 @@ class SimulatedSwitch:
         rule = "=" * 97
         rows = [("Name", name), ("Profile", "external"), ("State", "NOREG"), ("Status", state.upper())]
         return rule + "\n" + "".join(f"{label:<8}\t{value}\n" for label, value in rows) + rule + "\n"
+
+    def gateway_xmlstatus(self, name: str = "") -> str:
+        """``sofia xmlstatus gateway [<name>]`` as mod_sofia's ``cmd_xml_status`` answers it: with no
+        name every gateway, else that one or ``Invalid Gateway!``."""
+        uptime_usec = int((time.time() - self._started) * 1_000_000)
+        ping_epoch = int(time.time())
+        if not name:
+            listed = self.scenario.configured_gateways()
+            return xml_gateway_list(listed, uptime_usec=uptime_usec, ping_epoch=ping_epoch)
+        state = self.scenario.gateway_state(name)
+        if state == "unknown":
+            return "Invalid Gateway!\n"
+        return xml_single_gateway(name, up=state == "up", uptime_usec=uptime_usec, ping_epoch=ping_epoch)
 
     async def originate(self, args: str) -> str:
         request = parse_originate(args)
@@ -333,3 +349,8 @@ class SimulatedSwitch:
                 agent = request.variables.get("sip_h_X-agentExtension", "agent")
                 headers += [("variable_last_bridge_to", f"agent-{agent}"), ("variable_bridge_uuid", str(uuid.uuid4()))]
         return headers
+
+
+def _names_gateways(words: list[str]) -> bool:
+    """``xmlstatus gateway`` or ``xmlstatus gateway <name>`` (mod_sofia compares these words ignoring case)."""
+    return words[:2] == ["xmlstatus", "gateway"] and len(words) in (2, 3)

@@ -28,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--talk", type=parse_range, default=(2.0, 6.0), help="seconds, e.g. 2-6")
         parser.add_argument("--no-answer-after", type=float, default=3.0, help="ring timeout in seconds")
         parser.add_argument("--drop-before-agent", type=float, default=0.05, help="ratio of agent calls dropped")
+        parser.add_argument(
+            "--gateway",
+            action="append",
+            help="repeatable: a gateway this switch has (then only these and --gateway-down exist); "
+            "without it every name is a gateway and `sofia xmlstatus gateway` lists gw1",
+        )
         parser.add_argument("--gateway-down", action="append", default=[], help="repeatable gateway name")
         parser.add_argument("--gateway-unknown", action="append", default=[], help="repeatable gateway name")
         parser.add_argument("--record", type=Path, help="append every originate to this JSON-lines file")
@@ -48,6 +54,7 @@ class Command(BaseCommand):
             drop_before_agent_ratio=options["drop_before_agent"],
             gateways_down=set(options["gateway_down"]),
             gateways_unknown=set(options["gateway_unknown"]),
+            gateways=None if options["gateway"] is None else set(options["gateway"]),
             seed=options["seed"],
             heartbeat_seconds=options["heartbeat"],
             patience_seconds=options["patience"],
