@@ -1,11 +1,12 @@
-"""The dialer's pages in the operators' console: switch events that could not be applied, agent states and
-predictive pacing."""
+"""The dialer's pages in the operators' console: the switches, switch events that could not be applied, agent states
+and predictive pacing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -16,9 +17,92 @@ from django.utils import timezone
 from campaigns.admin import ReadOnlyAdmin, require
 from campaigns.choices import CampaignState, CampaignType, DialingMode
 from campaigns.models import Campaign
-from dialer.models import AgentState, UnappliedEvent
+from dialer import switch_state
+from dialer.models import AgentState, Switch, UnappliedEvent
 from dialer.pacing import MIN_HISTORY, Mode, PacingInput, mode
 from dialer.pacing_inputs import pacing_input
+from dialer.switches import last_known_connection
+
+
+class SwitchForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The event socket password is write-only: never put in the page, kept as it is when left empty on a change.
+
+    Its initial value is dropped as well, so it is neither rendered nor compared: the history records "Changed
+    password" only when one was typed, and never a value.
+    """
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        strip=False,  # refused by the model's alphabet rather than silently trimmed into another password
+        max_length=100,
+        help_text="The event socket's password (visible ASCII characters, no spaces).",
+    )
+
+    class Meta:
+        model = Switch
+        fields = ("name", "host", "port", "password", "max_concurrent_calls", "calls_per_second", "enabled")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.pop("password", None)
+        if self.instance.pk is None:
+            self.fields["password"].required = True
+        else:
+            self.fields["password"].help_text = "Leave empty to keep the current password."
+
+    def clean_password(self) -> str:
+        """Empty on a change: the stored password, so that the model's checks and the save see it unchanged."""
+        typed: str = self.cleaned_data.get("password") or ""
+        if not typed and self.instance.pk is not None:
+            stored: str = self.instance.password
+            return stored
+        return typed
+
+
+@admin.register(Switch)
+class SwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The switches (SPEC section 10), with what their listener and the workers last saw of them.
+
+    The connection columns read Redis only (``dialer.switch_state``): a list never waits on a switch. The name is
+    the switch's identity (its contacts, throttle and listener are keyed by it): set once. Switches are disabled,
+    not deleted: one deleted while it holds calls would leave them with no switch to end them on.
+    """
+
+    form = SwitchForm
+    list_display = (
+        "name", "host", "port", "enabled", "max_concurrent_calls", "calls_per_second", "connected", "listener",
+    )  # fmt: skip
+    list_filter = ("enabled",)
+    search_fields = ("name", "host")
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Switch | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if obj is None else ("name", *fields)
+
+    def get_fields(self, request: HttpRequest, obj: Switch | None = None) -> list[Any]:
+        """For an operator who may only view, every field is shown as text: the password's place says it is set."""
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            fields = ["stored_password" if name == "password" else name for name in fields]
+        return fields
+
+    @admin.display(description="password")
+    def stored_password(self, switch: Switch) -> str:
+        return "set (never shown)" if switch.password else "not set"
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="connected", boolean=True)
+    def connected(self, switch: Switch) -> bool:
+        """Its listener beats, or a worker's last round trip with it succeeded within FRESH_SECONDS."""
+        return last_known_connection(switch.name)["connected"]
+
+    @admin.display(description="listener connected", boolean=True)
+    def listener(self, switch: Switch) -> bool:
+        return switch_state.listener_connected(switch.name)
 
 
 @admin.register(UnappliedEvent)

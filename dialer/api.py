@@ -32,6 +32,7 @@ from dialer.calls import Reservation
 from dialer.esl.commands import QUEUE_TYPE
 from dialer.models import AgentStateName
 from dialer.status import dialer_status
+from dialer.switches import switch_summary
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,32 @@ class DialerStatusView(APIView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         return Response(dialer_status())
+
+
+class SwitchSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One switch as ``GET /api/v1/switches/`` lists it (SPEC section 10); the password is never part of it."""
+
+    name = serializers.CharField(help_text="The switch's identity; ``default`` is the settings' switch (no rows).")
+    host = serializers.CharField(help_text="Its event socket's address.")
+    port = serializers.IntegerField(min_value=1, max_value=65535)
+    enabled = serializers.BooleanField(help_text="A disabled switch is not dialed on.")
+    connected = serializers.BooleanField(
+        help_text="Its listener follows it, or it answered a worker within the last 10 s (or now, asked with a "
+        "one-second deadline when nothing fresher is known)."
+    )
+    listener_connected = serializers.BooleanField(help_text="An event listener follows it now.")
+    max_concurrent_calls = serializers.IntegerField(min_value=1, help_text="Its call slots.")
+    active_calls = serializers.IntegerField(min_value=0, help_text="Its calls in progress (dialed, agent_pending).")
+    calls_per_second = serializers.FloatField(help_text="Its originates per second (> 0).")
+    gateways = serializers.ListField(child=serializers.CharField(), help_text="The gateways found on it.")
+
+
+class SwitchListView(APIView):
+    """The switches (SPEC section 10), disabled ones included, with their state and calls in progress."""
+
+    @extend_schema(responses={200: SwitchSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(switch_summary())
 
 
 class ReservationSerializer(serializers.Serializer):  # type: ignore[type-arg]

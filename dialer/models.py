@@ -1,11 +1,105 @@
-"""The dialer's own rows: messages to the voice connector, kept until it accepts them."""
+"""The dialer's own rows: the switches it dials on, and messages to the voice connector, kept until it accepts them."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import math
+from typing import ClassVar, Final
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from campaigns import alphabets
+
+# A switch's name keys its contacts, throttle, claim lock and listener beats in Redis: the campaign ids' alphabet.
+SWITCH_NAME: Final = alphabets.CAMPAIGN_ID
+SWITCH_HOST: Final = alphabets.SWITCH_DOMAIN
+# The event socket's password travels in the ``auth <password>`` line: visible ASCII, so no space, tab or line
+# break can end the line early or add a command after it.
+ESL_PASSWORD: Final = r"[!-~]{1,100}"
+PORT_MAX: Final = 65535
+
+
+def _full(pattern: str) -> str:
+    """The whole value, in Python and PostgreSQL alike (``$`` would let a trailing newline through in Python)."""
+    return rf"\A(?:{pattern})\Z"
+
+
+def validate_calls_per_second(value: float) -> None:
+    """Above zero and finite: the throttle spaces originates by its inverse (NaN passes ``> 0`` in PostgreSQL)."""
+    if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+        raise ValidationError("must be a number above 0", code="calls_per_second")
+
+
+class Switch(models.Model):
+    """A FreeSWITCH the dialer places calls on (SPEC section 10).
+
+    With no row at all, the settings of section 3 are the switch ``default`` (``dialer.switches``), so a one-switch
+    install needs none. Every value here ends up in an event socket line or a Redis key: each is checked against an
+    alphabet, in forms and commands (validators) and in the database (constraints) alike. The name is the switch's
+    identity (contacts record it): it is not renamed once created.
+    """
+
+    name = models.CharField(
+        max_length=40,
+        unique=True,
+        validators=[
+            RegexValidator(
+                _full(SWITCH_NAME),
+                "letters, digits, '.', '_' and '-' (starting with a letter or digit), at most 40",
+                code="switch_name",
+            )
+        ],
+    )
+    host = models.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(_full(SWITCH_HOST), "an IP address or host name (letters, digits, '.', ':', '-')", "host")
+        ],
+        help_text="The event socket's address.",
+    )
+    port = models.PositiveIntegerField(
+        default=8021, validators=[MinValueValidator(1), MaxValueValidator(PORT_MAX)], help_text="1 to 65535"
+    )
+    # Never shown back: the admin's input is write-only, the API and ``switch list`` leave it out.
+    password = models.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(
+                _full(ESL_PASSWORD),
+                "visible ASCII characters only (no space, tab or line break), at most 100",
+                code="esl_password",
+            )
+        ],
+    )
+    max_concurrent_calls = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1)], help_text="This switch's call slots (at least 1)."
+    )
+    calls_per_second = models.FloatField(
+        default=5.0, validators=[validate_calls_per_second], help_text="Originates per second on this switch (> 0)."
+    )
+    enabled = models.BooleanField(
+        default=True, help_text="A disabled switch is not dialed on; the calls it holds still end on it."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.CheckConstraint(condition=Q(name__regex=_full(SWITCH_NAME)), name="switch_name_alphabet"),
+            models.CheckConstraint(condition=Q(host__regex=_full(SWITCH_HOST)), name="switch_host_alphabet"),
+            models.CheckConstraint(condition=Q(password__regex=_full(ESL_PASSWORD)), name="switch_password_alphabet"),
+            models.CheckConstraint(condition=Q(port__gte=1, port__lte=PORT_MAX), name="switch_port_range"),
+            models.CheckConstraint(condition=Q(max_concurrent_calls__gte=1), name="switch_max_calls_positive"),
+            models.CheckConstraint(
+                condition=Q(calls_per_second__gt=0, calls_per_second__lt=float("inf")), name="switch_cps_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class MessageKind(models.TextChoices):

@@ -27,6 +27,7 @@ urlpatterns = [
     path(f"{api}dnc/", dnc_api.DncListView.as_view(), name="dnc"),
     path(f"{api}dnc/<str:customer_number>/", dnc_api.DncEntryView.as_view(), name="dnc-entry"),
     path(f"{api}dialer/status/", dialer_api.DialerStatusView.as_view(), name="dialer-status"),
+    path(f"{api}switches/", dialer_api.SwitchListView.as_view(), name="switches"),
     path(
         f"{api}voice-connector/agent-reservations/",
         dialer_api.AgentReservationView.as_view(),
