@@ -12,9 +12,10 @@ from campaigns.choices import ACTIVE_STATUSES
 from campaigns.counts import contact_counts
 from campaigns.models import Campaign, Contact
 from dialer import switch_state
-from dialer.esl.client import SwitchAddress, configured_switch
+from dialer.esl.client import SwitchAddress
 from dialer.esl.probe import probe_event_socket
 from dialer.signals import status_requested
+from dialer.switches import listed_switches, switch_summary
 
 
 def active_call_count() -> int:
@@ -64,6 +65,9 @@ def dialer_status() -> dict[str, Any]:
     (``counted_at``, ``counts_age_seconds``).
     """
     active = active_call_count()
+    listed = listed_switches()
+    enabled = [switch for switch in listed if switch.enabled]
+    slots = sum(switch.max_concurrent_calls for switch in enabled)
     campaigns = list(Campaign.objects.all())
     counts = contact_counts([c.campaign_id for c in campaigns])
     extra: dict[str, dict[str, Any]] = {}
@@ -71,11 +75,13 @@ def dialer_status() -> dict[str, Any]:
         for campaign_id, values in cast(dict[str, dict[str, Any]], answer).items():
             extra.setdefault(campaign_id, {}).update(values)
     return {
-        "max_concurrent_calls": settings.MAX_CONCURRENT_CALLS,
+        "max_concurrent_calls": slots,
         "active_calls": active,
-        "free_slots": max(0, settings.MAX_CONCURRENT_CALLS - active),
-        "calls_per_second": settings.DIALER_CALLS_PER_SECOND,
-        "switch": {"mode": settings.DIALER_SWITCH, **switch_health(configured_switch())},
+        "free_slots": max(0, slots - active),
+        "calls_per_second": sum(switch.calls_per_second for switch in enabled),
+        # The first enabled switch, as one-switch clients read it; every switch is under "switches".
+        "switch": {"mode": settings.DIALER_SWITCH, **(switch_health(enabled[0].address) if enabled else {})},
+        "switches": switch_summary(switches=listed),
         "campaigns": [
             {
                 "campaign_id": campaign.campaign_id,

@@ -11,6 +11,7 @@ over the partial index of active contacts, whatever the number of switches or co
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +22,18 @@ from django.db.models import Count
 from campaigns.choices import ACTIVE_STATUSES
 from campaigns.models import Contact
 from dialer import gateways, switch_state
-from dialer.esl.client import DEFAULT_SWITCH, ESL_PASSWORD_MISSING, SwitchAddress, SwitchNotConfigured
+from dialer.esl.client import (
+    DEFAULT_SWITCH,
+    ESL_PASSWORD_MISSING,
+    SwitchAddress,
+    SwitchClient,
+    SwitchNotConfigured,
+    SwitchUnavailable,
+    switch_client,
+)
 from dialer.models import Switch
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownSwitch(LookupError):
@@ -96,6 +107,23 @@ def switch_named(name: str) -> SwitchConfig:
     raise UnknownSwitch(f"no switch named {name!r}")
 
 
+def client_for_call(switch_name: str) -> SwitchClient:
+    """This thread's client of the switch that holds a call (``contact.switch_name``): every command for the call
+    goes there.
+
+    A name no longer configured falls back to the settings' switch only while that is the one switch (no rows: a
+    call recorded before switches were named, or under an older name); otherwise it is logged and raised as
+    ``SwitchUnavailable``, which callers treat as the switch being down.
+    """
+    try:
+        return switch_client(switch_named(switch_name).address)
+    except UnknownSwitch:
+        if not Switch.objects.exists():
+            return switch_client(default_switch().address)
+        logger.warning("a call is held by switch %r, which is no longer configured", switch_name)
+        raise SwitchUnavailable(f"{switch_name}: no longer configured") from None
+
+
 def active_calls_per_switch() -> dict[str, int]:
     """Calls in progress (``dialed``, ``agent_pending``) per switch name: one grouped query over ``contact_active``.
 
@@ -151,6 +179,11 @@ def describe(switch: SwitchConfig, active_calls: int, *, probe: bool) -> dict[st
     }
 
 
+def listed_switches() -> list[SwitchConfig]:
+    """Every switch, disabled ones too, for the pages that show them: no password needed (one query)."""
+    return _switches(enabled_only=False, require_password=False)
+
+
 def switch_summary(*, probe: bool = True, switches: Iterable[SwitchConfig] | None = None) -> list[dict[str, Any]]:
     """Every switch (disabled ones too) as ``GET /api/v1/switches/`` lists them, for that API and the status API.
 
@@ -158,6 +191,6 @@ def switch_summary(*, probe: bool = True, switches: Iterable[SwitchConfig] | Non
     Redis reads; see ``_connection`` for ``probe``. Listing needs no password: the settings' ``default`` is shown
     even without ESL_PASSWORD.
     """
-    listed = list(switches) if switches is not None else _switches(enabled_only=False, require_password=False)
+    listed = list(switches) if switches is not None else listed_switches()
     active = active_calls_per_switch()
     return [describe(switch, active.get(switch.name, 0), probe=probe) for switch in listed]

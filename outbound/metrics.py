@@ -5,11 +5,11 @@ status API, so any number of web processes report the same values. Contacts per
 status are read as the status API reads them (``campaigns/counts.py``): calls in
 progress counted now, the large statuses from their last count, whose age is
 ``outbound_contact_counts_age_seconds`` — a scrape never reads every contact.
+Each switch's series carry its name (label ``switch``), as the status API lists them.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
@@ -18,6 +18,7 @@ from campaigns.counts import contact_counts
 from campaigns.models import Campaign
 from dialer.models import VoiceConnectorMessage
 from dialer.status import active_call_count
+from dialer.switches import switch_summary
 from reporting.models import AgentUpdate, AgentUpdateState, AttemptRecord
 
 
@@ -27,8 +28,21 @@ def metrics(request: HttpRequest) -> HttpResponse:
     def gauge(name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
         return Gauge(name, documentation, labels, registry=registry)
 
-    gauge("outbound_max_concurrent_calls", "Configured call slots").set(settings.MAX_CONCURRENT_CALLS)
+    switches = switch_summary(probe=False)  # a scrape never waits on a switch: what its listener last saw
+    slots = sum(switch["max_concurrent_calls"] for switch in switches if switch["enabled"])
+    gauge("outbound_max_concurrent_calls", "Configured call slots of the enabled switches").set(slots)
     gauge("outbound_active_calls", "Contacts dialed or waiting for an agent").set(active_call_count())
+    per_switch = {
+        "max_concurrent_calls": gauge("outbound_switch_max_concurrent_calls", "The switch's call slots", ("switch",)),
+        "active_calls": gauge("outbound_switch_active_calls", "Calls in progress on the switch", ("switch",)),
+        "calls_per_second": gauge("outbound_switch_calls_per_second", "The switch's originate rate", ("switch",)),
+        "enabled": gauge("outbound_switch_enabled", "1 while the switch is dialed", ("switch",)),
+        "connected": gauge("outbound_switch_connected", "1 while the switch answers", ("switch",)),
+        "listener_connected": gauge("outbound_switch_listener_connected", "1 while a listener follows it", ("switch",)),
+    }
+    for switch in switches:
+        for key, series in per_switch.items():
+            series.labels(switch["name"]).set(float(switch[key]))
     flags = dict(Campaign.objects.values_list("campaign_id", "waiting_for_records"))
     contacts = gauge("outbound_contacts", "Contacts per campaign and status", ("campaign", "status"))
     age = gauge(

@@ -31,6 +31,9 @@ def frozen_startup_objects() -> None:
 def private_cache(settings: Any) -> None:
     """Each test its own cache keys: statistics cached for a campaign id never leak into the next test."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+    from dialer import switch_state
+
+    switch_state._noted.clear()  # what this process last wrote, as of the previous test's keys
 
 
 @pytest.fixture

@@ -40,8 +40,11 @@ def test_a_token_can_be_created_on_a_host_without_the_switch_password(transactio
     assert ApiClient.objects.filter(name="crm").exists()
 
 
-def test_the_listener_refuses_to_start_without_the_switch_password_in_one_line():
-    result = start("esl_listener", **PRODUCTION_WITHOUT_SWITCH)
+def test_the_listener_refuses_to_start_without_the_switch_password_in_one_line(db):
+    """With no switch rows the settings' switch is followed, which needs ESL_PASSWORD (the rows are read first)."""
+    database = connection.settings_dict
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    result = start("esl_listener", **PRODUCTION_WITHOUT_SWITCH, DATABASE_URL=url)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (

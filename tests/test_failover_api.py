@@ -47,7 +47,11 @@ def test_readiness_names_a_lost_broker(client, switch, db, settings):
 
 
 def test_readiness_names_a_lost_switch(client, switch, db):
-    assert client.get("/readyz").json() == {"ready": True, "checks": {"database": "ok", "broker": "ok", "switch": "ok"}}
+    assert client.get("/readyz").json() == {
+        "ready": True,
+        "checks": {"database": "ok", "broker": "ok", "switch": "ok"},
+        "switches": {"default": "ok"},
+    }
     switch.stop()
     response = client.get("/readyz")
     assert response.status_code == 503
