@@ -86,6 +86,13 @@ def error_fields(response: Any) -> set[str]:
     return {error["field"] for error in body["errors"]}
 
 
+def change_form(campaign: Any, **changes: object) -> dict[str, object]:
+    """The admin's campaign change form as a browser posts it: the campaign's values, with ``changes``."""
+    fields = ("campaign_id", "name", "campaign_type", "dialing_mode", "queue_name", "default_ivr", "template_name",
+              "tenant_name", "ring_timeout", "time_zone", "optimize_by", "optimize_goal", "max_dial_ratio")  # fmt: skip
+    return {**{name: getattr(campaign, name) for name in fields}, **changes}
+
+
 _numbers = itertools.count(4930_1000000)
 
 

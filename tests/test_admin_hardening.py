@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from campaigns.models import Campaign, Contact
-from tests.conftest import add_contacts
+from tests.conftest import add_contacts, change_form
 
 # --- Filters in the query string never make a 500 ---
 
@@ -67,12 +67,6 @@ def test_a_good_date_filter_still_filters(operator):
 
 
 # --- A campaign's id is fixed once rows refer to it ---
-
-
-def change_form(campaign: Campaign, **changes: object) -> dict[str, object]:
-    fields = ("campaign_id", "name", "campaign_type", "dialing_mode", "queue_name", "default_ivr", "template_name",
-              "tenant_name", "ring_timeout", "time_zone", "optimize_by", "optimize_goal", "max_dial_ratio")  # fmt: skip
-    return {**{name: getattr(campaign, name) for name in fields}, **changes}
 
 
 def test_a_campaign_with_contacts_cannot_be_renamed_in_the_admin(operator):

@@ -16,7 +16,7 @@ from campaigns.choices import ApiRole
 from campaigns.configuration import create_campaign, update_campaign
 from campaigns.control import CampaignNotFound, purge_campaign, start_campaign, stop_campaign, unload_campaign
 from campaigns.models import Campaign, CampaignAuditEntry, Contact
-from tests.conftest import add_contacts
+from tests.conftest import add_contacts, change_form
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -119,12 +119,6 @@ def test_an_admin_action_records_the_operator(operator):
     action(operator, "purge", campaign)  # nothing pending any more
     action(operator, "start", campaign)
     assert trail() == [("stop", "admin:ops", 3), ("purge", "admin:ops", 0), ("start", "admin:ops", 3)]
-
-
-def change_form(campaign: Campaign, **changes: object) -> dict[str, object]:
-    fields = ("campaign_id", "name", "campaign_type", "dialing_mode", "queue_name", "default_ivr", "template_name",
-              "tenant_name", "ring_timeout", "time_zone", "optimize_by", "optimize_goal", "max_dial_ratio")  # fmt: skip
-    return {**{name: getattr(campaign, name) for name in fields}, **changes}
 
 
 def test_an_admin_edit_records_the_changed_fields_and_the_operator(operator):
