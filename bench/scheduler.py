@@ -2,6 +2,13 @@
 and 1,000,000 of which 99 % are not due until tomorrow and ahead of the due ones in FIFO order (lists loaded
 ahead; section 5a's bar: the same cycle time as with everything due).
 
+Several switches (SPEC section 10): the 1,000,000 due contacts spread over 4 gateways held by 4 switches (s1: gw1
+and gw4, s2: gw2, s3: gw3, s4: gw4, so gw4 is shared), and one switch's cycle measured — s1's, which dials gw1 and
+the shared gw4 (``dialer.routing``: its own gateway, and gw4 while it has the most free slots): its queues read per
+(campaign, gateway) through ``contact_due_gateway_fifo``, plus what the cycle adds with several switches (the
+active calls per switch, the gateways named by contacts due). Beside it, the one-switch figure of the same
+contacts.
+
 Measured beside a naive per-campaign ORM loop (count and oldest per campaign,
 then claim per campaign), in the same run. Each cycle runs in a transaction that
 is rolled back, so every repetition sees the same contacts.
@@ -21,14 +28,24 @@ from django.utils import timezone
 from bench.table import print_table
 from campaigns import lifecycle
 from campaigns.models import Campaign, Contact, DoNotCall
+from dialer import gateways
 from dialer.calling_hours import hold_closed_zones
-from dialer.claims import claim_contacts, lock_switch_for_claims
+from dialer.claims import claim_contacts, due_gateways, lock_switch_for_claims
 from dialer.cycle import queues_for
 from dialer.planner import Allocation, CampaignQueue, plan
+from dialer.switches import active_calls_per_switch
 
 CAMPAIGNS = 1000
 SLOTS = 500
 REPEAT = 10
+# Four switches' gateways (gw4 on s1 and s4), and the switch whose cycle is measured.
+HOLDINGS = {
+    "s1": frozenset({"gw1", "gw4"}),
+    "s2": frozenset({"gw2"}),
+    "s3": frozenset({"gw3"}),
+    "s4": frozenset({"gw4"}),
+}
+MEASURED = "s1"
 
 
 def load(total: int) -> None:
@@ -92,6 +109,30 @@ def defer_most(total: int) -> None:
         cursor.execute("VACUUM ANALYZE campaigns_contact")
 
 
+def spread_gateways() -> None:
+    """Each contact on one of 4 gateways, at random (about 250,000 each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_contact SET gateway_id = 'gw' || (1 + floor(random() * 4))::int "
+            "WHERE campaign_id LIKE 'sched-%%'"
+        )
+        cursor.execute("VACUUM ANALYZE campaigns_contact")
+
+
+def switch_cycle(now: datetime) -> int:
+    """One of 4 switches' cycle: the routing inputs read from the database, then the product cycle on the gateways
+    it dials now (each switch has all its slots free, so s1 takes the shared gw4)."""
+    active = active_calls_per_switch()
+    free = {name: SLOTS - active.get(name, 0) for name in HOLDINGS}
+    mine = gateways.gateways_to_dial(MEASURED, free, HOLDINGS)
+    due_gateways()  # what the cycle reads to find gateways on no switch
+    lifecycle.wake_due(now=now)
+    lock_switch_for_claims(MEASURED)
+    hold_closed_zones(now=now)
+    queues = queues_for(SLOTS, now=now, switch=MEASURED, gateways=mine)
+    return len(claim_contacts(plan(queues, SLOTS), now=now, switch=MEASURED, gateways=mine))
+
+
 def product_cycle(now: datetime) -> int:
     """What a cycle does once it has its slots: wake what is due, lock, hold closed zones, read queues, plan, claim."""
     lifecycle.wake_due(now=now)
@@ -148,6 +189,7 @@ def run() -> None:
     cases = (("10,000 due", 10_000, False), ("1,000,000 due", 1_000_000, False), ("1,000,000, 99 % later", 0, True))
     for label, total, deferred in cases:
         if deferred:
+            switches_case(rows, timings)
             defer_most(1_000_000)
         else:
             load(total)
@@ -157,9 +199,31 @@ def run() -> None:
     for name in ("product cycle", "naive ORM loop"):
         for case, base in (("1,000,000 due", "10,000 due"), ("1,000,000, 99 % later", "1,000,000 due")):
             rows.append((f"{case} / {base}", f"{name} ratio", timings[case, name] / timings[base, name], ""))
+    rows.append(
+        (
+            "1,000,000 due: 4 switches / 1 switch",
+            f"{MEASURED}'s cycle ratio",
+            timings[SWITCHES_CASE, f"{MEASURED}'s cycle (gw1 + shared gw4)"] / timings[SWITCHES_CASE, "one switch"],
+            "",
+        )
+    )
     print_table(
         f"scheduler cycle: count, plan, claim {SLOTS} over {CAMPAIGNS:,} campaigns (median)",
         ["pending contacts", "method", "ms per cycle", "claimed"],  # claimed: 500, or what is due
         rows,
     )
     create_campaigns()  # leave the bench database small
+
+
+SWITCHES_CASE = "1,000,000 due on 4 gateways"
+
+
+def switches_case(rows: list[tuple[object, ...]], timings: dict[tuple[str, str], float]) -> None:
+    """The 1,000,000 due contacts on 4 gateways: one switch's cycle of 4, beside the one-switch cycle."""
+    spread_gateways()
+    for name, cycle in (
+        ("one switch", product_cycle),
+        (f"{MEASURED}'s cycle (gw1 + shared gw4)", switch_cycle),
+    ):
+        timings[SWITCHES_CASE, name], claimed = measure(cycle, REPEAT)
+        rows.append((SWITCHES_CASE, name, timings[SWITCHES_CASE, name], claimed))

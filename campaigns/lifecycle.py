@@ -217,7 +217,7 @@ class Finish:
 
 FINISHED_COLUMNS: Final = (
     "id", "call_id", "campaign_id", "campaign_contact_id", "dial_time", "answered_at", "agent_extension", "status",
-    "retry_at",
+    "retry_at", "switch_name",
 )  # fmt: skip
 _FINISH = f"""
 UPDATE campaigns_contact c SET

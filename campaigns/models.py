@@ -214,6 +214,18 @@ class Contact(models.Model):
                 name="contact_due_fifo",
                 condition=Q(status=ContactStatus.PENDING, scheduled=False),
             ),
+            # Several switches (SPEC section 10): a switch reads only the queues of the gateways it dials now, one
+            # (gateway, campaign) queue head per probe, so contacts of other gateways are never walked past; led
+            # by the gateway so that the gateways with contacts due are listed in one probe each (skip scan).
+            models.Index(
+                "gateway_id",
+                "campaign",
+                models.F("priority").desc(),
+                "received_time",
+                "id",
+                name="contact_due_gateway_fifo",
+                condition=Q(status=ContactStatus.PENDING, scheduled=False),
+            ),
             # Calling hours: a campaign's due contacts per zone, put to wait together when their hours close.
             models.Index(
                 fields=["campaign", "tz_key"],

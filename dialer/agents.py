@@ -76,7 +76,7 @@ def apply_reservation(contact_id: str, status: str, reservation: Reservation | N
             queue_end_chat(contact, reason="a second reservation for one call")
         raise NotAwaitingAgent(str(exc)) from exc
     try:
-        request_cycle()
+        request_cycle(contact.switch_name)  # the contact's switch places the call
     except Exception:  # the beat's next cycle takes the reservation anyway
         logger.warning("could not ask for a cycle now for contact %s", contact_id, exc_info=True)
     return "reserved"

@@ -11,6 +11,7 @@ leaves a contact holding a slot undialed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -43,35 +44,45 @@ from dialer.planner import CampaignQueue, plan
 from dialer.predial import Verdict, check_before_dialing
 from dialer.reservations import ReservedCall, take_reservations
 from dialer.results import ABANDONED, EXPIRED, SUPPRESSED
-from dialer.throttle import Throttle, configured_throttle
+from dialer.routing import ANY_CONTACT, Route, end_contacts_on_no_switch, route_for
+from dialer.switches import SwitchConfig, configured_switches
+from dialer.throttle import Throttle
 
 logger = logging.getLogger(__name__)
 
 
-def free_slots(switch: str, throttle: Throttle, *, reserved: int = 0) -> int:
-    """Call slots minus active calls, capped by what the throttle lets out before the next cycle.
+def free_slots(switch: str, throttle: Throttle, *, reserved: int = 0, lines: int | None = None) -> int:
+    """The switch's call slots (``lines``, default MAX_CONCURRENT_CALLS) minus its active calls, capped by what
+    the throttle lets out before the next cycle.
 
     ``reserved`` calls of this cycle (agents reserved, already holding their slots) go first.
     """
-    open_slots = settings.MAX_CONCURRENT_CALLS - active_calls(switch)
+    open_slots = (lines or settings.MAX_CONCURRENT_CALLS) - active_calls(switch)
     budget = throttle.free_within(max(settings.DIALER_POLL_INTERVAL, 1.0)) - reserved
     return max(0, min(open_slots, budget))
 
 
 @transaction.atomic
-def claim_next_batch(switch: str, throttle: Throttle, *, reserved: int = 0) -> list[Claim]:
-    """Plan and claim under a per-switch lock; another cycle running now makes this one a no-op."""
-    if not lock_switch_for_claims(switch):
+def claim_next_batch(
+    switch: str, throttle: Throttle, *, reserved: int = 0, lines: int | None = None, route: Route = ANY_CONTACT
+) -> list[Claim]:
+    """Plan and claim under a per-switch lock; another cycle running now makes this one a no-op.
+
+    ``lines``: the switch's call slots (default MAX_CONCURRENT_CALLS); ``route``: the gateways it dials now when
+    several switches dial (default: any contact).
+    """
+    if route.gateways == () or not lock_switch_for_claims(switch):
         return []
-    slots = free_slots(switch, throttle, reserved=reserved)
+    lines = lines or settings.MAX_CONCURRENT_CALLS
+    slots = free_slots(switch, throttle, reserved=reserved, lines=lines)
     if slots == 0:
         return []
     now = timezone.now()
     hold_closed_zones(now=now)
-    queues = queues_for(slots, now=now, switch=switch)
+    queues = queues_for(slots, now=now, switch=switch, gateways=route.gateways)
     queues, ahead = paced(queues, budget=slots, now=now)
-    allocations = plan(queues, slots, lines=settings.MAX_CONCURRENT_CALLS)
-    return claim_contacts(allocations, now=now, switch=switch, ahead=ahead)
+    allocations = plan(queues, slots, lines=lines)
+    return claim_contacts(allocations, now=now, switch=switch, ahead=ahead, gateways=route.gateways)
 
 
 def paced(queues: list[CampaignQueue], *, budget: int, now: datetime) -> tuple[list[CampaignQueue], DialAhead]:
@@ -106,20 +117,21 @@ def paced(queues: list[CampaignQueue], *, budget: int, now: datetime) -> tuple[l
     return paced_queues, DialAhead(list(limits), ABANDONED, lockout)
 
 
-def queues_for(slots: int, *, now: datetime, switch: str) -> list[CampaignQueue]:
+def queues_for(slots: int, *, now: datetime, switch: str, gateways: Sequence[str] | None = None) -> list[CampaignQueue]:
     """The campaign queues the planner needs, read no deeper than it can use.
 
     First each running campaign's next contact (one index probe each). With no
     more slots than campaigns that is all the plan needs; otherwise no campaign
     can take more than ``slots - campaigns + 1``, so counts stop there. Either
     way the cost does not depend on how many contacts wait. Every campaign's count
-    has the same cap, so that the planner's shares follow the lines each holds.
+    has the same cap, so that the planner's shares follow the lines each holds. ``gateways``: only their
+    contacts (one probe per campaign and gateway), None: every contact.
     """
-    heads = campaign_queues(now=now, cap=1, switch=switch)
+    heads = campaign_queues(now=now, cap=1, switch=switch, gateways=gateways)
     dialable = sum(1 for q in heads if q.eligible)
     if slots <= dialable:
         return heads
-    return campaign_queues(now=now, cap=slots - dialable + 1, switch=switch)
+    return campaign_queues(now=now, cap=slots - dialable + 1, switch=switch, gateways=gateways)
 
 
 def expire_contacts() -> int:
@@ -136,22 +148,41 @@ def can_dial(client: SwitchClient) -> bool:
     return client.is_available()
 
 
-def try_dial_next_batch(client: SwitchClient | None = None) -> int:
-    """Run one cycle; returns how many calls it placed or requested agents for (reserved calls included)."""
-    client = client or switch_client()
+def try_dial_next_batch(client: SwitchClient | None = None, *, switch: SwitchConfig | None = None) -> int:
+    """Run one cycle of ``switch``; returns how many calls it placed or requested agents for (reserved calls
+    included).
+
+    Without ``switch``: the configured switch ``client`` talks to, else the first enabled one (with no switch
+    rows, ``default`` from the settings). Its own client, throttle, slots and lock; with several switches, only
+    the contacts of the gateways it dials now (``dialer.routing``).
+    """
+    enabled = configured_switches()
+    config = switch or _switch_of(client, enabled)
+    if config is None:
+        logger.info("no enabled switch: not dialing")
+        return 0
+    client = client or switch_client(config.address)
     expire_contacts()
     lifecycle.wake_due(now=timezone.now())
     if not can_dial(client):
         return 0
-    name = client.address.name
-    throttle = configured_throttle(name)
+    name = config.name
+    throttle = Throttle(name, config.calls_per_second)
     settle_predictive_calls(name, client=client)
     reserved = take_reservations(name, now=timezone.now())
-    claims = claim_next_batch(name, throttle, reserved=len(reserved))
+    route = route_for(config, client, enabled)
+    end_contacts_on_no_switch(config, client, enabled)
+    claims = claim_next_batch(name, throttle, reserved=len(reserved), lines=config.max_concurrent_calls, route=route)
     place_all(reserved, claims, client=client, throttle=throttle)
     if claims or reserved:
         logger.info("cycle on %s: %d reserved agent calls, %d claims", name, len(reserved), len(claims))
     return len(claims) + len(reserved)
+
+
+def _switch_of(client: SwitchClient | None, enabled: list[SwitchConfig]) -> SwitchConfig | None:
+    """The enabled switch named as ``client``'s address (a caller's own client), else the first enabled one."""
+    named = [config for config in enabled if client is not None and config.name == client.address.name]
+    return next(iter(named or enabled), None)
 
 
 def settle_predictive_calls(switch: str, *, client: SwitchClient) -> None:

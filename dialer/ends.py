@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from campaigns import lifecycle
 from campaigns.choices import ContactStatus
 from campaigns.signals import on_commit_once
-from dialer.commit_hooks import request_cycle
+from dialer.commit_hooks import cycle_request
 from dialer.end_chat import end_chat_payload
 from dialer.models import MessageKind
 from dialer.outbox import OutboxMessage, queue_messages
@@ -61,7 +61,8 @@ def end_calls(reports: Sequence[CallEndReport]) -> set[str]:
         return set()
     call_attempts_ended.send(sender=None, ends=[_reported(row, by_call[row["call_id"]]) for row in ended])
     queue_messages([message for row in ended for message in _messages(row, by_call[row["call_id"]])])
-    on_commit_once(request_cycle)
+    for switch_name in sorted({row["switch_name"] for row in ended}):
+        on_commit_once(cycle_request(switch_name))  # the switch whose slots freed
     return {row["call_id"] for row in ended}
 
 

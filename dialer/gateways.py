@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 GATEWAY_REFRESH_SECONDS = 60.0
 # When an unknown gateway is met: at most one refresh per switch this often, shared by every worker.
 UNKNOWN_GATEWAY_REFRESH_SECONDS = 10.0
+# A gateway met on no switch is remembered as such this long (see ``unknown_since``).
+UNKNOWN_SINCE_SECONDS = 3600.0
 _INDEX_KEY = "gateways:switches"
 
 
@@ -167,6 +169,21 @@ def note_unknown_gateway(
     return asked
 
 
+def unknown_since(gateway_ids: Iterable[str]) -> dict[str, float]:
+    """When each of ``gateway_ids`` (named by contacts, on no switch's list) was first met so: the first caller's
+    time is kept, shared by every worker, for ``UNKNOWN_SINCE_SECONDS`` (then met anew)."""
+    names = list(gateway_ids)
+    now = time.time()
+    for name in names:
+        cache.add(_unknown_key(name), now, UNKNOWN_SINCE_SECONDS)
+    values = cache.get_many([_unknown_key(name) for name in names])
+    return {name: float(values[_unknown_key(name)]) for name in names if _unknown_key(name) in values}
+
+
+def _unknown_key(gateway_id: str) -> str:
+    return f"gateways:unknown-since:{gateway_id}"
+
+
 def _queue_refresh(switch_name: str) -> object:
     from dialer.tasks import refresh_switch_gateways  # imported here: the tasks module imports this one
 
@@ -185,3 +202,36 @@ def pick_switch(gateway_id: str, candidates: Mapping[str, int], gateways: Mappin
     if not holders:
         return None
     return min(holders, key=lambda name: (-candidates[name], name))
+
+
+def gateways_to_dial(switch: str, free_slots: Mapping[str, int], gateways: Mapping[str, Set[str]]) -> list[str]:
+    """The gateways ``switch`` dials now: those it has for which it is ``pick_switch``'s choice among the switches
+    up (``free_slots``: name → free slots, ``switch`` among them), sorted.
+
+    Every switch's cycle decides alike from the same lists, so a gateway of one switch is dialed there, and a
+    shared one on the holder with the most free slots that is up: while a holder is down the others take it.
+    """
+    if switch not in free_slots:
+        return []
+    return sorted(name for name in gateways.get(switch, ()) if pick_switch(name, free_slots, gateways) == switch)
+
+
+def invalid_gateways(
+    candidates: Iterable[str], lists: Mapping[str, KnownGateways | None], since: Mapping[str, float]
+) -> list[str]:
+    """Of ``candidates`` (gateways named by contacts due), those on no switch for certain, sorted.
+
+    ``lists``: every switch dialed on, with its list as last read (None: never read). Certain means every list
+    is known, none has the gateway, and each was read after the gateway was first met unknown (``since``): a
+    gateway just added to a switch is not taken for invalid before that switch's list is read again.
+    """
+    if any(known is None for known in lists.values()):
+        return []
+    return sorted(
+        name
+        for name in candidates
+        if name in since
+        and all(
+            known is not None and name not in known.names and known.read_at >= since[name] for known in lists.values()
+        )
+    )

@@ -31,10 +31,11 @@ from campaigns.models import Contact
 from dialer import voice_connector
 from dialer.calls import Reservation, agent_request_payload
 from dialer.end_chat import queue_end_chat
-from dialer.esl.client import SwitchClient, SwitchUnavailable, switch_client
+from dialer.esl.client import SwitchClient, SwitchUnavailable
 from dialer.esl.commands import agent_queue_name
 from dialer.esl.predictive_commands import build_agent_variables, build_kill, build_transfer
 from dialer.models import AgentReservation, PredictiveCall
+from dialer.switches import client_for_call
 
 logger = logging.getLogger(__name__)
 AGENT_EXTENSION = "agent"
@@ -165,7 +166,6 @@ def route(call_id: str, *, client: SwitchClient | None = None) -> str:
     if isinstance(taken, str):
         return taken
     contact, reservation = taken.contact, taken.reservation
-    client = client or switch_client()
     queue = agent_queue_name(
         reserved=reservation.queue_name, contact_queue=contact.queue_name, routing_mode=contact.routing_mode,
         resource_id=contact.resource_id, campaign_queue=contact.campaign.queue_name,
@@ -175,6 +175,7 @@ def route(call_id: str, *, client: SwitchClient | None = None) -> str:
         queue_name=queue, agent_extension=reservation.agent_extension,
     )  # fmt: skip
     try:
+        client = client or client_for_call(contact.switch_name)  # the switch that holds the call
         reply = client.api(variables)
         if not reply.startswith("+OK"):
             logger.info("call %s is gone before its agent (%s)", call_id, reply.splitlines()[0] if reply else "")
@@ -217,7 +218,7 @@ _ABANDON = """
 UPDATE dialer_predictivecall SET abandoned_at = %(now)s
 WHERE call_id = ANY(%(calls)s::uuid[]) AND routed_at IS NULL AND abandoned_at IS NULL
   AND answered_at <= %(now)s - %(timeout)s
-RETURNING call_id
+RETURNING call_id, switch_name
 """
 
 
@@ -230,21 +231,20 @@ def abandon(call_ids: list[str], *, client: SwitchClient | None = None) -> int:
         with connection.cursor() as cursor:
             params: dict[str, Any] = {"now": timezone.now(), "calls": call_ids, "timeout": _timeout()}
             cursor.execute(_ABANDON, params)
-            abandoned = [str(row[0]) for row in cursor.fetchall()]
-        for stored in AgentReservation.objects.filter(call_id__in=abandoned):
+            abandoned = {str(call_id): switch_name for call_id, switch_name in cursor.fetchall()}
+        for stored in AgentReservation.objects.filter(call_id__in=list(abandoned)):
             contact = Contact.objects.get(pk=stored.contact_id)
             contact.agent_extension = stored.agent_extension
             queue_end_chat(contact, reason="the call was abandoned before its agent was connected")
             stored.delete()
-    for call_id in abandoned:
+    for call_id, switch_name in abandoned.items():
         command = (
             build_transfer(call_id=call_id, extension=settings.ABANDON_EXTENSION, domain=settings.EFSWITCH_IP)
             if settings.ABANDON_EXTENSION
             else build_kill(call_id=call_id)
         )
         try:
-            client = client or switch_client()
-            client.command(command)
+            (client or client_for_call(switch_name)).command(command)  # the switch that holds the call
         except SwitchUnavailable as exc:
             logger.warning("abandoned call %s: %s not sent: %s", call_id, command.command, exc)
     if abandoned:

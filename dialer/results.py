@@ -167,3 +167,8 @@ SUPPRESSED: Final = CallEnd(
 LOST_ORIGINATE: Final = CallEnd(
     SWITCH_ERROR, "", ResultCode.SWITCH_ERROR, answered=False, status=ContactStatus.FAILED, frees_agent=True
 )
+
+# A claimed contact whose gateway is on no switch (several switches, SPEC section 10): failed, never dialed.
+GATEWAY_ON_NO_SWITCH: Final = CallEnd(
+    INVALID_GATEWAY, "", ResultCode.DIAL_ERROR, answered=False, status=ContactStatus.FAILED, attempted=False
+)

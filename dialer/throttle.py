@@ -76,7 +76,3 @@ class Throttle:
         """Originates that may still be sent within ``seconds`` (what a cycle may claim)."""
         free = int(_redis().eval(_FREE, 1, self.key, self.interval_us, int(seconds * 1_000_000)))
         return max(free, 0)
-
-
-def configured_throttle(switch_name: str) -> Throttle:
-    return Throttle(switch_name, settings.DIALER_CALLS_PER_SECOND)

@@ -131,6 +131,7 @@ CELERY_TASK_ROUTES = {
     "dialer.tasks.dial_cycle": {"queue": "dialing"},
     "dialer.tasks.sweep_stale": {"queue": "dialing"},
     "dialer.tasks.refresh_switch_gateways": {"queue": "dialing"},
+    "dialer.tasks.refresh_all_switch_gateways": {"queue": "dialing"},
     "dialer.tasks.*_call": {"queue": "answered"},
     "dialer.tasks.deliver_*": {"queue": "deliveries"},
     "dialer.tasks.prune_*": {"queue": "deliveries"},
@@ -254,6 +255,12 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "dialer.tasks.dial_cycle",
             "schedule": DIALER_POLL_INTERVAL,
             "options": {"expires": DIALER_POLL_INTERVAL * 2},
+        },
+        # Each enabled switch's gateways read again: dialer.gateways.GATEWAY_REFRESH_SECONDS (a test checks).
+        "switch-gateways": {
+            "task": "dialer.tasks.refresh_all_switch_gateways",
+            "schedule": 60.0,
+            "options": {"expires": 60.0},
         },
         "sweep-stale-calls": {"task": "dialer.tasks.sweep_stale", "schedule": 10.0},
         "voice-connector-retries": {"task": "dialer.tasks.deliver_due_voice_connector_messages", "schedule": 5.0},

@@ -300,7 +300,7 @@ def test_by_default_an_unknown_gateway_queues_the_refresh_task(monkeypatch):
 # --- the task ---------------------------------------------------------------------------------------
 
 
-def test_the_task_refreshes_the_settings_switch(bare_switch):
+def test_the_task_refreshes_the_settings_switch(bare_switch, db):
     bare_switch.scenario.gateways = {"gw1", "gw2"}
     assert refresh_switch_gateways("default") == "2 gateways"
     assert gateway_names(configured_switch().name) == ["gw1", "gw2"]
