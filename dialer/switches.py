@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError, connections
 from django.db.models import Count
 
 from campaigns.choices import ACTIVE_STATUSES
@@ -177,6 +178,26 @@ def describe(switch: SwitchConfig, active_calls: int, *, probe: bool) -> dict[st
         # As last read from the switch and shared in Redis by dialer.gateways (one read, never the switch itself).
         "gateways": gateways.gateway_names(switch.name),
     }
+
+
+def require_switches() -> None:
+    """The start-up check of what talks to the switches (the web, dialing workers, the listener).
+
+    With switch rows, their passwords are in them; with none, the settings' switch needs ESL_PASSWORD. A database
+    that cannot be read now counts as "no rows" (the strict rule): the process says so in one line and is started
+    again, rather than starting to fail every call. The connection is closed after: the web's master and Celery's
+    main process fork their workers afterwards, which must not share it.
+    """
+    if settings.ESL_PASSWORD:
+        return
+    try:
+        has_rows = Switch.objects.exists()
+    except DatabaseError:
+        has_rows = False
+    finally:
+        connections.close_all()
+    if not has_rows:
+        raise SwitchNotConfigured(ESL_PASSWORD_MISSING)
 
 
 def listed_switches() -> list[SwitchConfig]:

@@ -5,6 +5,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+import django
 from celery import Celery
 from celery.signals import celeryd_init, worker_process_init
 
@@ -34,17 +35,18 @@ def read_settings_or_exit(**_: Any) -> None:
 
 @celeryd_init.connect
 def require_the_switch_for_dialing_queues(options: dict[str, Any], **_: Any) -> None:
-    """A worker that will dial refuses to start without the switch's settings (ESL_PASSWORD), in one line.
+    """A worker that will dial refuses to start without switches (rows, or ESL_PASSWORD), in one line.
 
     Without this it would start, take dialing tasks and fail every one of them. A worker on the
     deliveries and imports queues only never talks to the switch and starts without them.
     """
     if not consumes_switch_queues(options.get("queues"), options.get("exclude_queues")):
         return
-    from dialer.esl.client import configured_switch
-
     with exit_on_configuration_error():
-        configured_switch()
+        django.setup()  # the switches are rows: the models are read before the worker's own set-up
+        from dialer.switches import require_switches
+
+        require_switches()
 
 
 def consumes_switch_queues(queues: Iterable[str] | None, excluded: Iterable[str] | None) -> bool:

@@ -2,8 +2,8 @@
 
 A bad setting stops it with one line naming the variable. The exit status is 4, which gunicorn's
 master reads as "the app failed to load" and stops on; on any other status it would start worker
-after worker, each dying with a traceback. The web reads the switch (readiness, the status API),
-so it needs the switch's settings too.
+after worker, each dying with a traceback. The web reads the switches (readiness, the status API),
+so it needs them configured: switch rows, or ESL_PASSWORD for the settings' switch.
 """
 
 import os
@@ -17,7 +17,7 @@ APP_LOAD_ERROR = 4
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "outbound.settings")
 with exit_on_configuration_error(APP_LOAD_ERROR):
-    from dialer.esl.client import configured_switch  # reads the settings: a bad one stops here
+    application = get_wsgi_application()  # reads the settings: a bad one stops here
+    from dialer.switches import require_switches
 
-    configured_switch()  # before the app is built, whose start-up warnings would bury the line
-    application = get_wsgi_application()
+    require_switches()  # switch rows, or ESL_PASSWORD for the settings' switch

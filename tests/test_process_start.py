@@ -12,8 +12,10 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from dialer.esl.client import ESL_PASSWORD_MISSING
+from dialer.models import Switch
 from outbound.management.commands.demo import free_port
 from outbound.processes import wait_for_http
 
@@ -123,3 +125,26 @@ def test_two_web_processes_on_one_host_both_serve_and_leave_no_control_socket(tm
         for port in ports:
             assert wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=30), port
         assert not (tmp_path / ".gunicorn").exists()
+
+
+@pytest.fixture
+def switch_rows(transactional_db) -> str:
+    """A switch row, committed where a started process reads it; the database's URL."""
+    Switch.objects.create(name="east", host="127.0.0.1", port=free_port(), password="ClueCon",
+                          max_concurrent_calls=2, calls_per_second=1.0)  # fmt: skip
+    database = connection.settings_dict
+    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+
+
+def test_with_switch_rows_the_web_and_a_dialing_worker_start_without_esl_password(tmp_path, switch_rows):
+    env = environment(tmp_path, ESL_PASSWORD=None, DATABASE_URL=switch_rows)
+    port = free_port()
+    web = [sys.executable, "-m", "gunicorn", "outbound.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    worker = [sys.executable, "-m", "celery", "-A", "outbound", "worker", "-Q", "dialing", "-n", "dialing@%h",
+              "--pool", "solo", "--loglevel", "INFO"]  # fmt: skip
+    with started(web, env, tmp_path / "web.log"), started(worker, env, tmp_path / "worker.log") as log:
+        assert wait_for_http(f"http://127.0.0.1:{port}/healthz", timeout=30), (tmp_path / "web.log").read_text()
+        deadline = time.monotonic() + 30
+        while "ready." not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "ready." in log.read_text(), log.read_text()
