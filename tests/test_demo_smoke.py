@@ -1,4 +1,5 @@
-"""``make demo DEMO_SECONDS=N`` runs on its own and ends with the summary line (SPEC.md section 2)."""
+"""``make demo DEMO_SECONDS=N`` runs on its own and ends with the summary line (SPEC.md section 2), dialing on its
+two simulated switches each contact on a switch that has its gateway (SPEC section 10)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import subprocess
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -16,6 +18,8 @@ from tests.e2e_harness import free_port
 from tests.switch_harness import originates_in_record
 
 ROOT = Path(__file__).resolve().parent.parent
+# The demo's switches and the gateways each simulator has (outbound/management/commands/demo.py).
+DEMO_SWITCH_GATEWAYS = {"east": {"gw_east", "gw_shared"}, "west": {"gw_west", "gw_shared"}}
 SUMMARY = re.compile(r"^demo summary: (\d+) contacts, (\d+) ended, (\d+) failed, (\d+) pending, (\d+) active$")
 
 
@@ -44,9 +48,16 @@ def test_make_demo_stops_by_itself_with_the_summary_line(demo_database_url):
     assert contacts == 50 + 50 + 500  # demo-ivr, demo-agent and the predictive campaign's ten times as many
     assert ended > 0, "the demo dialed nothing"
     assert ended + failed + pending + active == contacts
-    originates = originates_in_record(ROOT / ".local" / "demo-logs" / "originates.jsonl")
+    assert re.search(r"east \d+/\d+ calls · west \d+/\d+ calls", result.stdout), "no per-switch figures"
+    originates: list[dict[str, Any]] = []
+    for switch, gateways in DEMO_SWITCH_GATEWAYS.items():
+        received = originates_in_record(ROOT / ".local" / "demo-logs" / f"originates-{switch}.jsonl")
+        assert received, f"nothing was dialed on {switch}"
+        assert {o["gateway"] for o in received} <= gateways, switch  # only gateways this switch has
+        assert any(line.startswith(f"switch {switch} ") for line in lines[:-1]), f"no summary of {switch}"
+        originates += received
     assert len(originates) >= ended
-    # demo-ivr retries busy numbers (at most three attempts); nothing else is ever dialed twice.
+    # demo-ivr retries busy numbers (at most three attempts); nothing else is ever dialed twice, on either switch.
     per_number = Counter(o["number"] for o in originates)
     assert max(per_number.values()) <= 3
     with psycopg.connect(demo_database_url) as conn:
