@@ -16,22 +16,23 @@ import itertools
 import logging
 import time
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import ESL
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.utils import timezone
 
-from campaigns.choices import ContactStatus
-from campaigns.models import Contact
 from dialer import switch_state
+from dialer.esl.channel_list import ChannelListUnknown, parse_channel_list
 from dialer.esl.client import SwitchAddress
-from dialer.esl.commands import build_uuid_exists
+from dialer.esl.commands import build_channel_list, build_uuid_exists
+from dialer.esl.responses import UnexpectedResponse
 from dialer.esl.wire import Event, parse_event
 from dialer.models import UnappliedEvent
 from dialer.outcomes import apply_events, end_stale_calls
+from dialer.reconcile import IN_FLIGHT_MARGIN, judge, sent_calls
 
 logger = logging.getLogger(__name__)
 SUBSCRIBED = (
@@ -46,9 +47,6 @@ SILENCE_LIMIT_SECONDS = 60.0
 BATCH = 200
 # Reconnecting is cheap and nothing is dialed until a listener is back: retry often.
 MAX_RECONNECT_SECONDS = 2.0
-# A call stamped as sending this shortly before the listener connected may not have reached the switch
-# when it is first asked about.
-IN_FLIGHT_MARGIN = timedelta(seconds=1)
 
 
 class EventListener:
@@ -75,11 +73,10 @@ class EventListener:
                 self._sleep(min(0.25 * 2 ** (failures - 1), MAX_RECONNECT_SECONDS))
                 continue
             failures = 0
-            connected_at = datetime.now(tz=UTC)
             logger.info("listening to %s", self.address.name)
             self._beat(force=True)
             try:
-                self.reconcile(conn, connected_at=connected_at)
+                self.reconcile(conn)
                 self.listen(conn)
             finally:
                 switch_state.listener_gone(self.address.name)
@@ -165,53 +162,76 @@ class EventListener:
         logger.warning("database unreachable, %d events kept, retry in %.1fs: %s", len(self.pending), delay, exc)
         connection.close()
 
-    def reconcile(self, conn: ESL.ESLconnection, *, connected_at: datetime) -> None:
-        """Calls placed on this switch that it no longer knows ended while nobody listened: Stale.
+    def reconcile(self, conn: ESL.ESLconnection) -> None:
+        """Calls placed on this switch that it no longer holds ended while nobody listened: Stale, at once.
 
-        A call stamped as sending just before this connection may still be on its way to the switch
-        (the stamp commits before the originate leaves): one the switch does not know yet is asked
-        about again once IN_FLIGHT_MARGIN has passed.
+        One ``show channels as json`` (``dialer.reconcile`` decides; see its docstring for the race); calls
+        stamped just before the question are asked about again once IN_FLIGHT_MARGIN has passed. A switch
+        that cannot list its channels (``-ERR``, an answer this code cannot read) is asked ``uuid_exists``
+        for each call instead: never "no calls" from an answer not understood.
         """
         close_old_connections()
-        try:
-            candidates: dict[uuid.UUID, datetime] = dict(
-                Contact.objects.filter(
-                    status=ContactStatus.DIALED, switch_name=self.address.name, dial_time__isnull=False
-                ).values_list("call_id", "dial_time")  # type: ignore[arg-type]  # both are NOT NULL here
-            )
-        except (OperationalError, InterfaceError) as exc:
-            self._database_lost(exc)
-            return
-        gone = self._unknown_to_switch(conn, [str(call_id) for call_id in candidates])
-        if gone is None:
-            return
-        recent = [call_id for call_id in gone if candidates[uuid.UUID(call_id)] > connected_at - IN_FLIGHT_MARGIN]
-        if recent:
-            self._sleep(IN_FLIGHT_MARGIN.total_seconds())
-            still = self._unknown_to_switch(conn, recent)
-            if still is None:
+        only: set[str] | None = None
+        for _ in range(2):
+            asked = self._ask_channels(conn)
+            if asked is None:
                 return
-            gone = [call_id for call_id in gone if call_id not in recent or call_id in still]
-        # Ends reported before those answers were queued meanwhile: they carry the real results.
-        while (received := conn.recvEventTimed(1)) is not None:  # 0 would block until an event comes
-            self.pending.append(parse_event(received.serialize("plain")))
-        self.flush()
-        stale = end_stale_calls(gone)
-        if stale:
-            logger.warning("%d calls unknown to %s after reconnecting: ended as Stale", stale, self.address.name)
+            asked_at, live = asked
+            # Ends reported before the answer were queued meanwhile: they carry the real results.
+            while (received := conn.recvEventTimed(1)) is not None:  # 0 would block until an event comes
+                self.pending.append(parse_event(received.serialize("plain")))
+            self.flush()
+            try:
+                sent = sent_calls(self.address.name, before=asked_at)
+            except (OperationalError, InterfaceError) as exc:
+                self._database_lost(exc)
+                return
+            if only is not None:
+                sent = {call_id: at for call_id, at in sent.items() if call_id in only}
+            if live is None:
+                live = self._existing_on_switch(conn, list(sent))
+                if live is None:
+                    return
+            verdict = judge(sent, live, asked_at=asked_at)
+            stale = end_stale_calls(verdict.stale) if verdict.stale else 0
+            if stale:
+                logger.warning("%d calls unknown to %s after connecting: ended as Stale", stale, self.address.name)
+            if not verdict.unsure:
+                return
+            only = set(verdict.unsure)
+            self._sleep(IN_FLIGHT_MARGIN.total_seconds())
 
-    def _unknown_to_switch(self, conn: ESL.ESLconnection, call_ids: list[str]) -> list[str] | None:
-        """The calls ``uuid_exists`` says the switch does not have; None when the connection was lost."""
-        unknown = []
+    def _ask_channels(self, conn: ESL.ESLconnection) -> tuple[datetime, frozenset[str] | None] | None:
+        """When the list was asked for and the channels on it (None: the switch cannot list them).
+
+        None as a whole when the connection was lost.
+        """
+        command = build_channel_list()
+        asked_at = timezone.now()
+        response = conn.api(command.command, command.args)
+        if response is None:
+            return None
+        body = response.getBody() or ""
+        try:
+            return asked_at, parse_channel_list(body)
+        except ChannelListUnknown as exc:
+            logger.warning("%s cannot list its channels (%s): asking about each call", self.address.name, exc)
+        except UnexpectedResponse as exc:
+            logger.error("unreadable channel list from %s (%s): asking about each call", self.address.name, exc)
+        return asked_at, None
+
+    def _existing_on_switch(self, conn: ESL.ESLconnection, call_ids: list[str]) -> frozenset[str] | None:
+        """The calls ``uuid_exists`` says the switch has; None when the connection was lost."""
+        existing = set()
         for call_id in call_ids:
             command = build_uuid_exists(call_id)
             response = conn.api(command.command, command.args)
             if response is None:
                 return None
-            if (response.getBody() or "").strip() != "true":
-                unknown.append(call_id)
+            if (response.getBody() or "").strip() == "true":
+                existing.add(call_id)
             self._beat()
-        return unknown
+        return frozenset(existing)
 
     def _sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -144,3 +144,12 @@ def build_gateway_list() -> ApiCommand:
 
 def build_uuid_exists(call_id: str) -> ApiCommand:
     return ApiCommand("uuid_exists", safe_value("call_id", call_id, UUID))
+
+
+def build_channel_list() -> ApiCommand:
+    """Every channel the switch holds, as JSON (read by ``dialer.esl.channel_list``): one round trip for
+    reconciliation however many calls are out. ``channels``, not ``calls``: a call row exists only once
+    two legs are bridged, where every channel — a call ringing, or one leg alone — has its own row, and
+    its ``uuid`` is the originate's ``origination_uuid``, our call id.
+    """
+    return ApiCommand("show", "channels as json")

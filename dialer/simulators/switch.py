@@ -92,9 +92,37 @@ class SimulatedSwitch:
             return self._transfer(*parse_transfer(args))
         if command == "status":
             return f"UP 0 years, 0 days\nFreeSWITCH (simulator) is ready\n{len(self.channels)} session(s)\n"
+        if command == "show" and args.split() == ["channels", "as", "json"]:
+            return self.channel_list_json()
         if command == "show" and args.strip() == "channels":
             return f"uuid,direction,created\n\n{len(self.channels)} total.\n"
         return f"-ERR {command} Command not found!\n"
+
+    def channel_list_json(self) -> str:
+        """``show channels as json`` as mod_commands' ``show_function`` writes it (dialer/esl/channel_list.py):
+        ``cJSON_PrintUnformatted`` of ``{"row_count": N, "rows": [...]}``, every value a string, in the
+        channels table's column order (``create_channels_sql``, up to ``call_uuid``); with no channel the
+        literal ``{"row_count": 0}`` and a newline."""
+        if not self.channels:
+            return '{"row_count": 0}\n'
+        rows = [self._channel_row(channel) for channel in sorted(self.channels.values(), key=lambda c: c.created)]
+        return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":"), ensure_ascii=False)
+
+    def _channel_row(self, channel: Channel) -> dict[str, str]:
+        request = channel.request
+        caller = request.variables.get("origination_caller_id_number", "")
+        return {
+            "uuid": channel.uuid, "direction": "outbound",
+            "created": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(channel.created)),
+            "created_epoch": str(int(channel.created)), "name": f"sofia/external/{request.number}",
+            "state": "CS_EXECUTE", "cid_name": request.variables.get("origination_caller_id_name", ""),
+            "cid_num": caller, "ip_addr": "", "dest": request.number, "application": "", "application_data": "",
+            "dialplan": "", "context": "", "read_codec": "PCMU", "read_rate": "8000", "read_bit_rate": "64000",
+            "write_codec": "PCMU", "write_rate": "8000", "write_bit_rate": "64000", "secure": "",
+            "hostname": "simulator", "presence_id": "", "presence_data": "",
+            "callstate": "ACTIVE" if channel.answered else "RINGING", "callee_name": "", "callee_num": "",
+            "callee_direction": "", "call_uuid": channel.uuid,
+        }  # fmt: skip
 
     def gateway_status(self, name: str) -> str:
         state = self.scenario.gateway_state(name)
