@@ -17,6 +17,7 @@ BENCHES = {
     "attempts": "bench.attempt_delivery",
     "pacing": "bench.pacing",
     "status_counts": "bench.status_counts",
+    "per_call_cost": "bench.per_call_cost",
 }
 
 
