@@ -115,10 +115,14 @@ def _originate(contact: Contact, command: ApiCommand, *, client: SwitchClient, t
         return _fail_unsent(contact, INVALID_GATEWAY, PlaceOutcome.GATEWAY_INVALID)
     if placement is Placement.LATER:
         return release_unsent(contact, reason=PlaceOutcome.GATEWAY_DOWN, retry_after=settings.GATEWAY_DOWN_RETRY)
-    throttle.wait_for_slot()
     client.ensure_alive()
     if not _mark_sending(contact):
         return PlaceOutcome.GONE
+    # The slot is taken last, right before the command leaves: a probe of an idle connection or a slow commit
+    # between the two would send the call late, and the switch would see it closer to the next slot's holder
+    # than the rate allows (measured: six originates in 932 ms at 5 calls/s). The dial time stamped above is
+    # still before the command leaves; at most one poll interval before it.
+    throttle.wait_for_slot()
     call_id = str(contact.call_id)
     try:
         client.bgapi(command, job_uuid=call_id)
