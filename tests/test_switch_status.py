@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import signal
-import socket
 import threading
 import time
 
@@ -15,15 +14,9 @@ from django.core.management import CommandError, call_command
 
 from dialer import switch_state
 from dialer.models import Switch
+from outbound.management.commands.demo import free_port
 from tests.conftest import quick_scenario
 from tests.switch_harness import SwitchHarness
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def two_switches(bare_switch, db):
     """``east`` is the simulator; ``west`` has gone away."""
     Switch.objects.create(name="east", host="127.0.0.1", port=bare_switch.port, password="ClueCon",
                           max_concurrent_calls=7, calls_per_second=3.0)  # fmt: skip
-    Switch.objects.create(name="west", host="127.0.0.1", port=closed_port(), password="ClueCon",
+    Switch.objects.create(name="west", host="127.0.0.1", port=free_port(), password="ClueCon",
                           max_concurrent_calls=5, calls_per_second=2.0)  # fmt: skip
     return bare_switch
 
@@ -57,7 +50,7 @@ def test_readiness_holds_while_one_switch_answers_and_names_the_one_that_does_no
 
 def test_readiness_fails_when_no_switch_answers_naming_each(client, two_switches):
     Switch.objects.filter(name="east").update(enabled=False)
-    Switch.objects.create(name="north", host="127.0.0.1", port=closed_port(), password="ClueCon",
+    Switch.objects.create(name="north", host="127.0.0.1", port=free_port(), password="ClueCon",
                           max_concurrent_calls=1, calls_per_second=1.0)  # fmt: skip
     response = client.get("/readyz")
     assert response.status_code == 503

@@ -7,7 +7,6 @@ event socket password is never shown back: not in the admin's pages or history, 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from dialer.switches import (
     switch_named,
     switch_summary,
 )
+from outbound.management.commands.demo import free_port
 from tests.conftest import contacts_payload
 
 SECRET = "Sw1tch-S3cret!"
@@ -44,13 +44,6 @@ API_FIELDS = {
     "name", "host", "port", "enabled", "connected", "listener_connected", "max_concurrent_calls", "active_calls",
     "calls_per_second", "gateways",
 }  # fmt: skip
-
-
-def closed_port() -> int:
-    """A port nothing listens on: a probe of it is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def stored_contacts(count: int, client_for: Callable[[str], APIClient]) -> list[str]:
@@ -63,7 +56,7 @@ def stored_contacts(count: int, client_for: Callable[[str], APIClient]) -> list[
 
 def make_switch(name: str = "pbx1", **fields: object) -> Switch:
     values: dict[str, object] = {
-        "host": "127.0.0.1", "port": closed_port(), "password": SECRET, "max_concurrent_calls": 20,
+        "host": "127.0.0.1", "port": free_port(), "password": SECRET, "max_concurrent_calls": 20,
         "calls_per_second": 7.5,
     }  # fmt: skip
     values.update(fields)
@@ -193,7 +186,7 @@ def test_each_switch_lists_the_gateways_last_read_from_it(db, client_for, monkey
 
 
 def test_with_no_rows_the_api_lists_the_settings_switch(db, client_for, settings):
-    settings.ESL_PORT, settings.MAX_CONCURRENT_CALLS, settings.DIALER_CALLS_PER_SECOND = closed_port(), 9, 2.0
+    settings.ESL_PORT, settings.MAX_CONCURRENT_CALLS, settings.DIALER_CALLS_PER_SECOND = free_port(), 9, 2.0
     [item] = client_for("operator").get("/api/v1/switches/").json()
     assert item["name"] == DEFAULT_SWITCH
     assert (item["port"], item["max_concurrent_calls"], item["calls_per_second"]) == (settings.ESL_PORT, 9, 2.0)
