@@ -9,7 +9,7 @@ DEMO_PORT ?= 8000
 BENCH ?=
 SERVICES = eval "$$(scripts/local_services.sh $(1))"
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv test lint demo bench clean browser
 
 venv: $(STAMP)
 
@@ -20,12 +20,16 @@ $(STAMP): requirements.txt requirements-dev.txt scripts/install_python_esl.sh
 	scripts/install_python_esl.sh $(VENV)
 	touch $(STAMP)
 
+# The browser tests drive Debian's chromium (never a downloaded browser): installed from the system packages.
+browser:
+	command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 DIALER_SWITCH=simulator DATABASE_URL=postgres://lint@127.0.0.1/lint $(BIN)/mypy .
 
-test: lint
+test: lint browser
 	$(call SERVICES,outbound) && DJANGO_DEBUG=1 DIALER_SWITCH=simulator $(BIN)/pytest
 
 demo: venv

@@ -26,6 +26,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from unfold.admin import ModelAdmin
 
 from campaigns import alphabets, audit, counts, dnc, dnc_api
 from campaigns.calling_hours import validate_calling_hours, validate_time_zone
@@ -100,7 +101,7 @@ def require(request: HttpRequest, allowed: bool) -> None:
         raise PermissionDenied
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(ModelAdmin):
     """Rows an operator reads but never writes here: what the dialer recorded, or what a peer reported."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -152,7 +153,7 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CampaignAdmin(ModelAdmin):
     form = CampaignForm
     list_display: tuple[str, ...] = (
         "campaign_id", "name", "state", "waiting_for_records", "campaign_type", "dialing_mode", *ContactStatus.values,
@@ -276,11 +277,11 @@ def _counted(obj: Campaign) -> str:
     return f"{max(0.0, (timezone.now() - counted_at).total_seconds()):.0f} s ago"
 
 
-CampaignAdmin.counted = staticmethod(_counted)  # type: ignore[attr-defined]
+CampaignAdmin.counted = staticmethod(_counted)
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ContactAdmin(ModelAdmin):
     list_display = (
         "id", "customer_number", "campaign_id", "campaign_type", "status", "call_result", "priority", "attempts",
         "retry_at",
@@ -311,7 +312,7 @@ class ListImportForm(forms.Form):
 
 
 @admin.register(ContactList)
-class ContactListAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ContactListAdmin(ModelAdmin):
     list_display = ("name", "campaign", "contact_count", "created_at")
     search_fields = ("name", "campaign__campaign_id")
     change_list_template = "admin/campaigns/contactlist/change_list.html"
@@ -331,7 +332,8 @@ class ContactListAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """The "Import CSV" link only for operators allowed to upload."""
         context = {**(extra_context or {}), "can_import": request.user.has_perm(IMPORT_CONTACTS)}
-        return super().changelist_view(request, context)
+        response: HttpResponse = super().changelist_view(request, context)
+        return response
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload a CSV as a calling list; a worker imports it while its page shows the progress.
@@ -357,7 +359,7 @@ def _progress(job: ListImport, done: int) -> str:
 
 
 @admin.register(ListImport)
-class ListImportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ListImportAdmin(ModelAdmin):
     """Uploaded lists: each one's progress while a worker imports it, then its report."""
 
     list_display = (
@@ -479,7 +481,7 @@ class DncImportForm(forms.Form):
 
 
 @admin.register(DoNotCall)
-class DoNotCallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DoNotCallAdmin(ModelAdmin):
     """The list, searched by a number in any written form, with an Import CSV page reporting every row."""
 
     form = DoNotCallForm
@@ -520,7 +522,8 @@ class DoNotCallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """The "Import CSV" link only for operators allowed to import."""
         context = {**(extra_context or {}), "can_import": request.user.has_perm(IMPORT_DNC)}
-        return super().changelist_view(request, context)
+        response: HttpResponse = super().changelist_view(request, context)
+        return response
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Import a CSV at once (a DNC list is small next to a calling list) and show the report of every row.
@@ -553,7 +556,7 @@ class DoNotCallAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiClientAdmin(ModelAdmin):
     """Clients are created with ``create_api_client`` (which shows the token); here they are listed and revoked."""
 
     list_display = ("name", "role", "is_active", "created_at")

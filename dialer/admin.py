@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
+from unfold.admin import ModelAdmin
 
 from campaigns.admin import ReadOnlyAdmin, require
 from campaigns.choices import CampaignState, CampaignType, DialingMode
@@ -61,7 +62,7 @@ class SwitchForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Switch)
-class SwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SwitchAdmin(ModelAdmin):
     """The switches (SPEC section 10), with what their listener and the workers last saw of them.
 
     The connection columns read Redis only (``dialer.switch_state``): a list never waits on a switch. The name is
@@ -106,7 +107,7 @@ class SwitchAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(UnappliedEvent)
-class UnappliedEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UnappliedEventAdmin(ModelAdmin):
     """Read-only: an event is evidence of what the switch said; the error says why it was not applied."""
 
     list_display = ("received_at", "switch_name", "event_name", "call_id", "short_error")
@@ -214,7 +215,8 @@ class AgentStateAdmin(ReadOnlyAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """The "Predictive pacing" link only for operators who may open it."""
         context = {**(extra_context or {}), "can_see_pacing": self.may_see_pacing(request)}
-        return super().changelist_view(request, context)
+        response: HttpResponse = super().changelist_view(request, context)
+        return response
 
     def pacing_view(self, request: HttpRequest) -> HttpResponse:
         """Each predictive campaign's dial level, overdial rate against the cap and busy factor (SPEC 5b).

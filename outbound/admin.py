@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import DataError, transaction
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin
 
 
 class GuardedChangelist(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -33,14 +34,19 @@ class GuardedChangelist(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 def guard_every_changelist(site: admin.AdminSite) -> None:
-    """Re-register every model admin of ``site`` with the guard in front of its own class."""
+    """Re-register every model admin of ``site`` with the guard in front of its own class.
+
+    Admins written for the stock admin (users, groups, sign-in attempts) also take the console's theme's class,
+    so that their forms and lists are drawn like every other page.
+    """
     for model, model_admin in list(site._registry.items()):
         if isinstance(model_admin, GuardedChangelist):
             continue
         original = type(model_admin)
+        themed: tuple[type, ...] = () if issubclass(original, ModelAdmin) else (ModelAdmin,)
         site.unregister(model)
         site.register(
-            model, type(original.__name__, (GuardedChangelist, original), {"__module__": original.__module__})
+            model, type(original.__name__, (GuardedChangelist, original, *themed), {"__module__": original.__module__})
         )
 
 

@@ -45,6 +45,9 @@ if SECURE_TLS:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 INSTALLED_APPS = [
+    # The operators' console's theme (outbound/console.py): before the admin, whose templates it replaces.
+    "unfold",
+    "unfold.contrib.filters",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_htmx",
     "campaigns",
     "dialer",
     "reporting",
@@ -70,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -103,6 +108,20 @@ TEMPLATES = [
         },
     },
 ]
+
+# The operators' console (django-unfold): the product's name, the wallboard as the home page (there is no
+# public site: "View site" leads to it), and a sidebar ordered as a floor is run (outbound/console.py).
+UNFOLD = {
+    "SITE_TITLE": "Outbound",
+    "SITE_HEADER": "Outbound",
+    "SITE_SUBHEADER": "campaign dialer",
+    "SITE_SYMBOL": "support_agent",
+    "SITE_URL": "/admin/",
+    "SHOW_VIEW_ON_SITE": False,
+    "SHOW_HISTORY": False,
+    "DASHBOARD_CALLBACK": "outbound.console.wallboard_context",
+    "SIDEBAR": {"show_search": True, "show_all_applications": True, "navigation": "outbound.console.navigation"},
+}
 
 DATABASES = {"default": env.database("DATABASE_URL")}
 # A lost database must surface as 503 quickly, not hang a request or a cycle.

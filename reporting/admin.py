@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from unfold.admin import ModelAdmin
 
 from campaigns.admin import CampaignAdmin, ReadOnlyAdmin, require
 from campaigns.models import Campaign
@@ -42,7 +43,8 @@ class CallHistoryAdmin(ReadOnlyHistoryAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         """The "Dashboard" link only for operators who may open it."""
         context = {**(extra_context or {}), "can_see_dashboard": self.may_see_dashboard(request)}
-        return super().changelist_view(request, context)
+        response: HttpResponse = super().changelist_view(request, context)
+        return response
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         """Calls and results over the last hours, and each campaign's live statistics."""
@@ -73,7 +75,7 @@ class AgentHistoryAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(AgentUpdate)
-class AgentUpdateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AgentUpdateAdmin(ModelAdmin):
     """The error queue: rejected updates with their reason, replayed once the cause is fixed."""
 
     list_display = ("received_at", "state", "contact_id", "agent_extension", "activity", "disposition", "reason")

@@ -17,6 +17,7 @@ from campaigns.models import Contact, ContactCountSnapshot
 from campaigns.tasks import refresh_contact_counts
 from reporting.tasks import refresh_statistics
 from tests.conftest import add_contacts
+from tests.console_pages import list_rows
 from tests.test_settings import start
 
 EVERY_STATUS = list(ContactStatus.values)
@@ -102,7 +103,7 @@ def test_metrics_report_the_counts_and_their_age(client, manager):
 def test_the_admin_shows_the_same_counts(operator, manager):
     load("c1", 5, dialed=1, stopped=2)
     page = operator.get("/admin/campaigns/campaign/").content.decode()
-    cells = dict(re.findall(r'<td class="field-(\w+)[^"]*">([^<]*)</td>', page))
+    (cells,) = list_rows(page)
     for status, count in rows_per_status("c1").items():
         assert cells[status] == str(count)
     assert cells["counted"].endswith("s ago")
