@@ -59,17 +59,18 @@ _CAMPAIGN = Campaign._meta.db_table
 
 # One statement counts and writes: every campaign (or those named) times every counted status, zeros included.
 _REFRESH = f"""
-    INSERT INTO {_SNAPSHOT} (campaign_id, status, count, counted_at)
-    SELECT c.campaign_id, s.status, coalesce(n.n, 0), statement_timestamp()
+    INSERT INTO {_SNAPSHOT} (campaign_id, status, count, scheduled, counted_at)
+    SELECT c.campaign_id, s.status, coalesce(n.n, 0), coalesce(n.later, 0), statement_timestamp()
     FROM {_CAMPAIGN} c
     CROSS JOIN unnest(%(statuses)s::varchar[]) AS s(status)
     LEFT JOIN (
-        SELECT campaign_id, status, count(*) AS n FROM {_CONTACT}
+        SELECT campaign_id, status, count(*) AS n, count(*) FILTER (WHERE scheduled) AS later FROM {_CONTACT}
         WHERE status = ANY(%(statuses)s::varchar[]) {{contacts}}
         GROUP BY campaign_id, status
     ) n ON n.campaign_id = c.campaign_id AND n.status = s.status
     {{campaigns}}
-    ON CONFLICT (campaign_id, status) DO UPDATE SET count = EXCLUDED.count, counted_at = EXCLUDED.counted_at
+    ON CONFLICT (campaign_id, status) DO UPDATE
+    SET count = EXCLUDED.count, scheduled = EXCLUDED.scheduled, counted_at = EXCLUDED.counted_at
     WHERE {_SNAPSHOT}.counted_at <= EXCLUDED.counted_at
 """  # table names from the models; every value is a parameter
 _REFRESH_ALL = _REFRESH.format(contacts="", campaigns="")
@@ -85,11 +86,16 @@ _ADD = f"""
 
 @dataclass(frozen=True)
 class CampaignCounts:
-    """One campaign's contacts per status (every status, zeros included) and how old the counted ones are."""
+    """One campaign's contacts per status (every status, zeros included) and how old the counted ones are.
+
+    ``scheduled``: of the pending ones, those waiting for a retry time or window ahead when counted (the others
+    are dialable as lines free up, within calling hours).
+    """
 
     contacts: dict[str, int]
     counted_at: datetime | None
     age_seconds: float | None
+    scheduled: int = 0
 
 
 def refresh_counts(campaign_ids: Collection[str] | None = None) -> int:
@@ -160,27 +166,43 @@ def contact_counts(campaign_ids: Collection[str]) -> dict[str, CampaignCounts]:
     live = live_counts()
     result: dict[str, CampaignCounts] = {}
     for campaign_id in campaign_ids:
-        contacts = dict.fromkeys(ContactStatus.values, 0)
-        counted, counted_at, age = snapshot.get(campaign_id, ({}, None, None))
-        contacts.update(counted)
+        stored = snapshot.get(campaign_id)
+        contacts = dict.fromkeys(ContactStatus.values, 0) | (stored.counts if stored else {})
         contacts.update(live.get(campaign_id, {}))
+        if stored is None:  # removed while being read
+            result[campaign_id] = CampaignCounts(contacts=contacts, counted_at=None, age_seconds=None)
+            continue
         result[campaign_id] = CampaignCounts(
-            contacts=contacts, counted_at=counted_at, age_seconds=None if age is None else round(age, 1)
-        )
+            contacts=contacts, counted_at=stored.counted_at, age_seconds=round(stored.age_seconds, 1),
+            scheduled=stored.scheduled,
+        )  # fmt: skip
     return result
 
 
-def _snapshot() -> dict[str, tuple[dict[str, int], datetime, float]]:
+@dataclass
+class _Stored:
+    """One campaign's snapshot rows folded together: counts, the oldest ``counted_at`` and its age, and how many
+    pending ones were scheduled for later."""
+
+    counts: dict[str, int]
+    counted_at: datetime
+    age_seconds: float
+    scheduled: int
+
+
+def _snapshot() -> dict[str, _Stored]:
     """Stored counts per campaign, with the oldest ``counted_at`` of its rows and that age by the database's clock."""
     rows = ContactCountSnapshot.objects.annotate(
         age=ExpressionWrapper(Now() - F("counted_at"), output_field=DurationField())
-    ).values_list("campaign_id", "status", "count", "counted_at", "age")
-    snapshot: dict[str, tuple[dict[str, int], datetime, float]] = {}
-    for campaign_id, status, count, counted_at, age in rows:
+    ).values_list("campaign_id", "status", "count", "scheduled", "counted_at", "age")
+    snapshot: dict[str, _Stored] = {}
+    for campaign_id, status, count, scheduled, counted_at, age in rows:
         seconds = max(0.0, age.total_seconds()) if isinstance(age, timedelta) else 0.0
-        counts, oldest, oldest_age = snapshot.get(str(campaign_id), ({}, counted_at, seconds))
-        counts[status] = count
-        snapshot[str(campaign_id)] = (counts, min(oldest, counted_at), max(oldest_age, seconds))
+        stored = snapshot.setdefault(str(campaign_id), _Stored({}, counted_at, seconds, 0))
+        stored.counts[status] = count
+        stored.counted_at = min(stored.counted_at, counted_at)
+        stored.age_seconds = max(stored.age_seconds, seconds)
+        stored.scheduled += scheduled
     return snapshot
 
 

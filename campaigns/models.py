@@ -377,6 +377,9 @@ class ContactCountSnapshot(models.Model):
     )
     status = models.CharField(max_length=20, choices=ContactStatus.choices)
     count = models.BigIntegerField(default=0)
+    # Of the pending ones: how many were scheduled for later when counted (a retry time or window ahead), so
+    # that the wallboard can tell "dialable now" from "waiting" without reading a contact.
+    scheduled = models.BigIntegerField(default=0, db_default=0)
     counted_at = models.DateTimeField()
 
     class Meta:

@@ -50,6 +50,10 @@ class CallHistory(models.Model):
             models.Index(fields=["campaign_id", "dialing_at"], name="call_history_campaign_time"),
             # The dashboard's window (calls ended in the last hours, every campaign) and retention read by it.
             models.Index(fields=["released_at"], name="call_history_released"),
+            # The wallboard's calls per second per switch (calls dialed in the last minute) and the list's order.
+            models.Index(fields=["dialing_at"], name="call_history_dialing"),
+            # The console's number search (a number however written, normalised to E.164).
+            models.Index(fields=["customer_number"], name="call_history_number"),
         ]
 
     def __str__(self) -> str:

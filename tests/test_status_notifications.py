@@ -157,6 +157,13 @@ def test_tallies_come_from_the_history_of_the_window(manager, transactional_db):
             call_result_code=code,
         )  # fmt: skip
     campaign, lists = tallies("w", now=now)
-    assert campaign == Tally(attempts=4, live_answers=2, lost_answers=1, remaining=3)
-    assert lists["A"] == Tally(attempts=2, live_answers=2, lost_answers=1, remaining=3)
-    assert lists["B"] == Tally(attempts=2, live_answers=0, lost_answers=0, remaining=0)
+    dialing = 6 * 60  # since the first call that ended in the window was dialed, not the whole hour
+    assert campaign == Tally(attempts=4, live_answers=2, lost_answers=1, remaining=3, dialing_seconds=dialing)
+    assert lists["A"] == Tally(attempts=2, live_answers=2, lost_answers=1, remaining=3, dialing_seconds=dialing)
+    assert lists["B"] == Tally(attempts=2, live_answers=0, lost_answers=0, remaining=0, dialing_seconds=dialing)
+
+
+def test_time_to_complete_counts_the_minutes_a_campaign_has_dialed_not_the_whole_hour():
+    """900 calls completed in its first 15 minutes with 900 left: 15 more minutes, not 60 (it divided by the hour)."""
+    assert time_to_complete(Tally(attempts=900, remaining=900, dialing_seconds=15 * 60)) == 900.0
+    assert time_to_complete(Tally(attempts=2, remaining=10, dialing_seconds=1)) == 300.0  # measured over a minute
