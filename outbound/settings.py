@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 
 from campaigns import alphabets, numbers
 from outbound.api_limits import MAX_BATCH_BODY_BYTES
@@ -120,6 +121,7 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_HISTORY": False,
     "DASHBOARD_CALLBACK": "outbound.console.wallboard_context",
+    "STYLES": [lambda request: static("outbound/console.css")],
     "SIDEBAR": {"show_search": True, "show_all_applications": True, "navigation": "outbound.console.navigation"},
 }
 
