@@ -220,7 +220,8 @@ def count_annotations() -> dict[str, Any]:
     """Per-campaign count expressions for a Campaign queryset (the admin's sortable columns).
 
     Live statuses: a count of the campaign's rows in that status (``contact_campaign_status``); counted ones:
-    the snapshot row; ``counts_counted_at``: the oldest snapshot row of the campaign.
+    the snapshot row; ``scheduled``: the pending ones waiting for later; ``counts_counted_at``: the oldest snapshot
+    row of the campaign.
     """
     snapshot = ContactCountSnapshot.objects.filter(campaign_id=OuterRef("campaign_id")).order_by()
     annotations: dict[str, Any] = {}
@@ -235,6 +236,8 @@ def count_annotations() -> dict[str, Any]:
         annotations[status] = Coalesce(Subquery(live), 0)
     for status in COUNTED_STATUSES:
         annotations[status] = Coalesce(Subquery(snapshot.filter(status=status).values("count")[:1]), 0)
+    pending = snapshot.filter(status=ContactStatus.PENDING)
+    annotations["scheduled"] = Coalesce(Subquery(pending.values("scheduled")[:1]), 0)
     annotations["counts_counted_at"] = Subquery(
         snapshot.values("campaign_id").annotate(oldest=Min("counted_at")).values("oldest")
     )

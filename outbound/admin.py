@@ -17,6 +17,8 @@ from django.db import DataError, transaction
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
+from outbound import campaign_page  # noqa: F401  (registers the campaign pages before the guard wraps them)
+
 
 class GuardedChangelist(admin.ModelAdmin):  # type: ignore[type-arg]
     """A list whose filters cannot be turned into a 500 by the query string."""

@@ -279,6 +279,16 @@ def read_campaigns(campaigns: list[Campaign], now: datetime, queues: Mapping[str
     return figures
 
 
+def figures_without_live_reads(campaign: Campaign, counts: CampaignCounts) -> CampaignFigures:
+    """A campaign's figures from counts already read and its cached statistics, for a list of many campaigns:
+    recent answers, agents and dial level (a query each) are left unknown."""
+    statistics, computed_at = timed_statistics(campaign.campaign_id)
+    return campaign_figures(
+        campaign, counts=counts, statistics=statistics, statistics_age_seconds=max(0.0, time.time() - computed_at),
+        recent=(0, 0), agents=None, dial_level=None,
+    )  # fmt: skip
+
+
 def read_wallboard(now: datetime, *, with_switches: bool = True, with_campaigns: bool = True) -> Wallboard:
     """Every figure of the wallboard now (each part only when asked for: the operator may not see it)."""
     switches: list[SwitchFigures] = []

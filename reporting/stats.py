@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from campaigns.choices import ContactStatus
 from campaigns.models import Campaign, Contact
 from reporting.models import AgentHistory, CallHistory
 
@@ -154,8 +155,41 @@ def _closed(started: datetime | None, released: datetime | None) -> float:
     return (released - started).total_seconds() if started is not None and released is not None else 0.0
 
 
-def tallies(campaign_id: str, now: datetime | None = None) -> tuple[Tally, dict[str, Tally]]:
-    """The campaign's tally and one per calling list, from the history of the last WINDOW."""
+@dataclass(frozen=True)
+class Penetration:
+    """How far a calling list has been worked: its contacts, those dialed at least once, done, and remaining."""
+
+    name: str
+    contacts: int
+    dialed: int
+    done: int
+    remaining: int
+    pending: int
+
+
+def penetration(campaign_id: str) -> list[Penetration]:
+    """Each calling list of the campaign (one grouped query over the campaign's contacts, paid by the periodic
+    refresh of the statistics, not by a page): remaining counts pending and stopped contacts."""
+    rows = (
+        Contact.objects.filter(campaign_id=campaign_id)
+        .order_by()
+        .values_list("contact_list__name")
+        .annotate(
+            contacts=Count("id"),
+            dialed=Count("id", filter=Q(attempts__gt=0)),
+            done=Count("id", filter=Q(status__in=(ContactStatus.ENDED, ContactStatus.FAILED))),
+            remaining=Count("id", filter=Q(status__in=(ContactStatus.PENDING, ContactStatus.STOPPED))),
+            pending=Count("id", filter=Q(status=ContactStatus.PENDING)),
+        )
+    )
+    return sorted((Penetration(name or "", *figures) for name, *figures in rows), key=lambda row: row.name)
+
+
+def tallies(
+    campaign_id: str, now: datetime | None = None, worked: list[Penetration] | None = None
+) -> tuple[Tally, dict[str, Tally]]:
+    """The campaign's tally and one per calling list, from the history of the last WINDOW (and the lists'
+    pending contacts, read unless ``worked`` gives them)."""
     until = now or timezone.now()
     since = until - WINDOW
     counts = {
@@ -164,12 +198,9 @@ def tallies(campaign_id: str, now: datetime | None = None) -> tuple[Tally, dict[
         "lost_answers": Count("id", filter=Q(call_result_code__in=LOST_ANSWERS)),
     }
     ended = CallHistory.objects.filter(campaign_id=campaign_id, released_at__gte=since).order_by()
-    remaining = dict(
-        Contact.objects.filter(campaign_id=campaign_id, status="pending")
-        .order_by()
-        .values_list("contact_list__name")
-        .annotate(n=Count("id"))
-    )
+    remaining = {
+        row.name: row.pending for row in (penetration(campaign_id) if worked is None else worked) if row.pending
+    }
     rows = ended.values("contact_list").annotate(**counts).values_list("contact_list", *counts)
     per_list = {row[0]: dict(zip(counts, row[1:], strict=True)) for row in rows}
     total = ended.aggregate(**counts, first=Min("dialing_at"))
@@ -210,7 +241,8 @@ def timed_statistics(campaign_id: str, *, fresh: bool = False) -> tuple[dict[str
     if cached is not None:
         return cached
     computed_at = time.time()
-    campaign, lists = tallies(campaign_id)
+    worked = penetration(campaign_id)
+    campaign, lists = tallies(campaign_id, worked=worked)
     stats = as_gsw(campaign, campaign_level=True) | {
         "dialed": campaign.attempts,
         "answered": campaign.live_answers,
@@ -218,6 +250,7 @@ def timed_statistics(campaign_id: str, *, fresh: bool = False) -> tuple[dict[str
         "GSW_CALLING_LISTS": [
             {"GSW_CALLING_LIST": name, **as_gsw(tally, campaign_level=False)} for name, tally in sorted(lists.items())
         ],
+        "lists": [asdict(row) for row in worked],
     }
     cache.set(key, (stats, computed_at), _kept_seconds())
     return stats, computed_at

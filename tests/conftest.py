@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import gc
 import itertools
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,18 @@ from campaigns.choices import ApiRole
 from campaigns.samples import sample_contacts
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The browser tests (``tests/browser``) run in a pytest process of their own, ``BROWSER_TESTS=1 pytest
+    tests/browser`` (``make test`` runs it after the others): playwright keeps an event loop running in the main
+    thread for the rest of its session, and from then on Django refuses the database calls of every other test."""
+    if collection_path == BROWSER_TESTS and os.environ.get("BROWSER_TESTS") != "1":
+        return True
+    return None
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from campaigns.counts import refresh_counts
 from campaigns.models import Campaign, Contact, DoNotCall
 from tests.conftest import add_contacts, contacts_payload
-from tests.console_pages import list_rows
+from tests.console_pages import list_rows, text_of
 
 
 @pytest.fixture
@@ -40,10 +41,16 @@ def test_every_console_page_renders_for_an_operator(operator, campaign, page):
     assert operator.get(page).status_code == 200
 
 
-def test_campaign_page_shows_counts_per_status(operator, campaign):
+def test_the_campaign_list_shows_contacts_in_words(operator, campaign):
     Contact.objects.filter(pk=Contact.objects.earliest("received_time").pk).update(status="ended")
     (row,) = list_rows(operator.get("/admin/campaigns/campaign/").content.decode())
-    assert (row["pending"], row["ended"]) == ("2", "1")
+    assert (row["state_shown"], row["dialable_now"], row["done"], row["in_progress"]) == ("running", "2", "1", "0")
+    Contact.objects.filter(status="pending").update(status="ended")
+    (row,) = list_rows(operator.get("/admin/campaigns/campaign/").content.decode())
+    assert row["state_shown"] == "running"  # the counts are as last counted: finished once counted again
+    refresh_counts()
+    (row,) = list_rows(operator.get("/admin/campaigns/campaign/").content.decode())
+    assert (row["state_shown"], row["time_to_complete"]) == ("running, finished", "done")
 
 
 def test_the_contact_page_and_a_contact_render(operator, campaign):
@@ -51,21 +58,30 @@ def test_the_contact_page_and_a_contact_render(operator, campaign):
     assert operator.get(f"/admin/campaigns/contact/{contact.pk}/change/").status_code == 200
 
 
-@pytest.mark.parametrize(("action", "status", "state"), [("stop", "stopped", "stopped"), ("purge", None, "running")])
-def test_admin_actions_use_the_control_services(operator, campaign, action, status, state):
-    response = operator.post(
-        "/admin/campaigns/campaign/",
-        {"action": f"{action}_campaigns", "_selected_action": [campaign.pk]},
-        follow=True,
-    )
-    assert f"Campaign c1: {action} affected 3 contacts." in response.content.decode()
+@pytest.mark.parametrize(
+    ("action", "status", "state", "done", "said"),
+    [
+        ("stop", "stopped", "stopped", "stopped", "Stop will hold 3 pending contacts as stopped"),
+        ("purge", None, "running", "purged", "Purge will delete 3 pending contacts. This cannot be undone"),
+    ],
+)
+def test_admin_actions_confirm_what_they_will_do_then_use_the_control_services(
+    operator, campaign, action, status, state, done, said
+):
+    chosen = {"action": f"{action}_campaigns", "_selected_action": [campaign.pk]}
+    asked = operator.post("/admin/campaigns/campaign/", chosen)
+    assert said in text_of(asked.content.decode())
+    assert Contact.objects.filter(status="pending").count() == 3  # nothing done before the confirmation
+    response = operator.post("/admin/campaigns/campaign/", {**chosen, "confirmed": "yes"}, follow=True)
+    assert f"Campaign c1 {done}: 3 contacts affected." in text_of(response.content.decode())
     assert set(Contact.objects.values_list("status", flat=True)) == ({status} if status else set())
     assert Campaign.objects.get().state == state
 
 
 def test_start_action_releases_stopped_contacts(operator, campaign, manager):
     manager.post("/api/v1/campaigns/c1/stop/")
-    operator.post("/admin/campaigns/campaign/", {"action": "start_campaigns", "_selected_action": [campaign.pk]})
+    chosen = {"action": "start_campaigns", "_selected_action": [campaign.pk], "confirmed": "yes"}
+    operator.post("/admin/campaigns/campaign/", chosen)
     assert set(Contact.objects.values_list("status", flat=True)) == {"pending"}
 
 

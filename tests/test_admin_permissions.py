@@ -117,7 +117,9 @@ def dnc_upload(browser: Client) -> int:
 
 def run_action(browser: Client, action: str, campaign: Campaign) -> str:
     response = browser.post(
-        "/admin/campaigns/campaign/", {"action": f"{action}_campaigns", "_selected_action": [campaign.pk]}, follow=True
+        "/admin/campaigns/campaign/",
+        {"action": f"{action}_campaigns", "_selected_action": [campaign.pk], "confirmed": "yes"},
+        follow=True,
     )
     return response.content.decode()
 
@@ -206,9 +208,9 @@ def test_the_control_permission_offers_and_runs_the_campaign_actions(world):
     page = controller.get("/admin/campaigns/campaign/").content.decode()
     for action in ACTIONS:
         assert f'value="{action}_campaigns"' in page
-    assert "Campaign c1: stop affected 3 contacts." in run_action(controller, "stop", world["campaign"])
+    assert "Campaign c1 stopped: 3 contacts affected." in run_action(controller, "stop", world["campaign"])
     assert statuses() == ["stopped"] * 3
-    assert "Campaign c1: start affected 3 contacts." in run_action(controller, "start", world["campaign"])
+    assert "Campaign c1 started: 3 contacts affected." in run_action(controller, "start", world["campaign"])
     assert statuses() == ["pending"] * 3
 
 
@@ -272,6 +274,6 @@ def test_an_import_report_needs_a_view_permission(world):
 def test_an_operator_with_every_permission_still_does_everything(operator, world):
     for page in [*read_pages(world), *WRITE_PAGES]:
         assert operator.get(page).status_code == 200, page
-    assert "Campaign c1: stop affected 3 contacts." in run_action(operator, "stop", world["campaign"])
+    assert "Campaign c1 stopped: 3 contacts affected." in run_action(operator, "stop", world["campaign"])
     assert dnc_upload(operator) == 200
     assert list_upload(operator) == 302

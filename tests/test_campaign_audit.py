@@ -109,7 +109,8 @@ def test_the_api_client_is_named_by_its_client_name(db):
 
 
 def action(browser: Client, verb: str, campaign: Campaign) -> None:
-    browser.post("/admin/campaigns/campaign/", {"action": f"{verb}_campaigns", "_selected_action": [campaign.pk]})
+    chosen = {"action": f"{verb}_campaigns", "_selected_action": [campaign.pk], "confirmed": "yes"}
+    browser.post("/admin/campaigns/campaign/", chosen)
 
 
 def test_an_admin_action_records_the_operator(operator):
