@@ -18,6 +18,7 @@ BENCHES = {
     "pacing": "bench.pacing",
     "status_counts": "bench.status_counts",
     "per_call_cost": "bench.per_call_cost",
+    "wallboard": "bench.wallboard",
 }
 
 
