@@ -65,6 +65,13 @@ CONTROLS: dict[str, Control] = {
 }
 
 
+def offered(state: str) -> list[Control]:
+    """The controls that would change something for a campaign in ``state``: no start for a running campaign, no
+    stop for a stopped or unloaded one (an unloaded one comes back with start)."""
+    hidden = {CampaignState.RUNNING: {"start"}, CampaignState.STOPPED: {"stop"}, CampaignState.UNLOADED: {"stop"}}
+    return [control for verb, control in CONTROLS.items() if verb not in hidden.get(CampaignState(state), set())]
+
+
 def consequence(verb: str, state: str, contacts: Mapping[str, int]) -> str:
     """What ``verb`` will do to a campaign in ``state`` with these contacts per status, in the operator's words."""
     pending = contacts.get(ContactStatus.PENDING, 0)
@@ -112,8 +119,8 @@ class CampaignConsoleAdmin(CampaignAdmin):
     """The campaign list and page of the console (``campaigns.admin.CampaignAdmin`` with figures and controls)."""
 
     list_display = (
-        "campaign_id", "name", "state_shown", "dialing_mode", "dialable_now", "waiting", "done", "in_progress",
-        "hit_ratio", "time_to_complete",
+        "campaign_id", "name", "state_shown", "dialable_now", "waiting", "done", "in_progress", "hit_ratio",
+        "time_to_complete",
     )  # fmt: skip
     list_display_links = ("campaign_id", "name")
     change_form_template = "outbound/campaign_page.html"
@@ -122,9 +129,9 @@ class CampaignConsoleAdmin(CampaignAdmin):
     dialable_now = _figures_column("dialable_now", "dialable now", lambda f: f"{f.dialable_now:,}")
     waiting = _figures_column("waiting", "waiting", lambda f: f"{f.waiting:,}")
     done = _figures_column("done", "done", lambda f: f"{f.done:,}")
-    in_progress = _figures_column("in_progress", "calls in progress", lambda f: f"{f.in_progress:,}")
-    hit_ratio = _figures_column("hit_ratio", "hit ratio (1 h)", lambda f: percent(f.hit_ratio))
-    time_to_complete = _figures_column("time_to_complete", "time to complete", lambda f: duration(f.time_to_complete))
+    in_progress = _figures_column("in_progress", "in calls", lambda f: f"{f.in_progress:,}")
+    hit_ratio = _figures_column("hit_ratio", "hit ratio", lambda f: percent(f.hit_ratio))
+    time_to_complete = _figures_column("time_to_complete", "to complete", lambda f: duration(f.time_to_complete))
 
     @admin.display(description="state", ordering="state")
     def state_shown(self, obj: Campaign) -> str:
@@ -185,8 +192,8 @@ class CampaignConsoleAdmin(CampaignAdmin):
         (figures,) = wallboard.read_campaigns([campaign], now, wallboard.queue_agents(now))
         statistics = campaign_statistics(campaign.campaign_id)
         per_list = {row["GSW_CALLING_LIST"]: row for row in statistics.get("GSW_CALLING_LISTS", [])}
-        filtered = urlencode({"campaign": campaign.campaign_id})
-        trail = urlencode({"campaign_id": campaign.campaign_id})
+        of_campaign = urlencode({"campaign_id": campaign.campaign_id})  # the lists' campaign filter, the trail's too
+        on_chart = urlencode({"campaign": campaign.campaign_id, "window": window})
         return {
             "c": figures,
             "lists": [
@@ -199,12 +206,12 @@ class CampaignConsoleAdmin(CampaignAdmin):
             "recent_minutes": int(wallboard.RECENT.total_seconds() // 60),
             "window_minutes": int(WINDOW.total_seconds() // 60),
             "can_control": request.user.has_perm(CONTROL_CAMPAIGNS),
-            "controls": CONTROLS.values(),
+            "controls": offered(campaign.state),
             "links": [
-                ("Contacts", reverse("admin:campaigns_contact_changelist") + "?" + filtered),
-                ("Call history", reverse("admin:reporting_callhistory_changelist") + "?" + filtered),
-                ("Calls over time", reverse("admin:reporting_dashboard") + "?" + filtered),
-                ("Audit trail", reverse("admin:campaigns_campaignauditentry_changelist") + "?" + trail),
+                ("Contacts", reverse("admin:campaigns_contact_changelist") + "?" + of_campaign),
+                ("Call history", reverse("admin:reporting_callhistory_changelist") + "?" + of_campaign),
+                ("Calls over time", reverse("admin:reporting_dashboard") + "?" + on_chart),
+                ("Audit trail", reverse("admin:campaigns_campaignauditentry_changelist") + "?" + of_campaign),
             ],
         }
 

@@ -78,7 +78,18 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
         ]
         if items:
             groups.append({"title": title, "separator": True, "items": items})
+    current = _current(request.path, [item["link"] for group in groups for item in group["items"]])
+    for group in groups:
+        for item in group["items"]:
+            item["active"] = item["link"] == current
     return groups
+
+
+def _current(path: str, links: list[str]) -> str | None:
+    """The page's own link: the longest one ``path`` starts with ("Calls over time" under "Calls"'s address is
+    itself, not "Calls"); the wallboard only on its own address."""
+    matching = [link for link in links if path == link or (path.startswith(link) and link != reverse("admin:index"))]
+    return max(matching, key=len, default=None)
 
 
 def wallboard_context(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:

@@ -27,8 +27,8 @@ from campaigns.models import Campaign
 from dialer.models import AgentState, AgentStateName
 from dialer.pacing_inputs import pacing_input
 from dialer.switches import SwitchConfig, active_calls_per_switch, last_known_connection, listed_switches
-from reporting.live_figures import answers_since, dialed_per_switch, rejected_updates
-from reporting.stats import WINDOW, timed_statistics
+from reporting.live_figures import Answers, answers, dialed_per_switch, rejected_updates
+from reporting.stats import WINDOW, hit_ratio, overdial_rate, timed_statistics
 
 # The call history and the campaigns: what the pages built from both need.
 CALL_PERMISSIONS = ("reporting.view_callhistory", "campaigns.view_campaign")
@@ -144,11 +144,14 @@ def campaign_figures(
     counts: CampaignCounts,
     statistics: Mapping[str, Any],
     statistics_age_seconds: float,
-    recent: tuple[int, int],
+    recent: Answers,
     agents: Agents | None,
     dial_level: float | None,
 ) -> CampaignFigures:
-    """A campaign's figures from its counts, statistics, recent answers and agents (pure).
+    """A campaign's figures from its counts, statistics, calls ended lately and agents (pure).
+
+    The calls, answers, hit ratio and overdial rate are those of the calls ended lately, counted now; busy factor
+    and time to complete come from the statistics (computed ahead by beat: they count the campaign's contacts).
 
     Finished: running with nothing left to dial and no call in progress — it stays running (new contacts may
     come) but the operator sees that it has done its work.
@@ -172,13 +175,13 @@ def campaign_figures(
         waiting=waiting,
         done=contacts[ContactStatus.ENDED] + contacts[ContactStatus.FAILED],
         in_progress=in_progress,
-        answered_recent=recent[0],
-        abandoned_recent=recent[1],
-        dialed_window=int(statistics.get("dialed") or 0),
-        answered_window=int(statistics.get("answered") or 0),
-        abandoned_window=int(statistics.get("abandoned") or 0),
-        hit_ratio=statistics.get("GSW_STAT_HIT_RATIO"),
-        overdial_rate=statistics.get("GSW_STAT_OVERDIAL_RATE"),
+        answered_recent=recent.live_recent,
+        abandoned_recent=recent.lost_recent,
+        dialed_window=recent.calls,
+        answered_window=recent.live,
+        abandoned_window=recent.lost,
+        hit_ratio=hit_ratio(recent.tally),
+        overdial_rate=overdial_rate(recent.tally),
         overdial_cap=float(settings.ABANDON_RATE_LIMIT),
         busy_factor=statistics.get("GSW_STAT_BUSY_FACTOR"),
         dial_level=dial_level,
@@ -261,7 +264,7 @@ def dial_level(campaign: Campaign, now: datetime) -> float | None:
 def read_campaigns(campaigns: list[Campaign], now: datetime, queues: Mapping[str, Agents]) -> list[CampaignFigures]:
     """The figures of ``campaigns``: two count queries, one for recent answers, the cached statistics."""
     counts = contact_counts([c.campaign_id for c in campaigns])
-    recent = answers_since(now - RECENT)
+    recent = answers(now, recent=RECENT)
     figures = []
     for campaign in campaigns:
         statistics, computed_at = timed_statistics(campaign.campaign_id)
@@ -271,7 +274,7 @@ def read_campaigns(campaigns: list[Campaign], now: datetime, queues: Mapping[str
                 counts=counts[campaign.campaign_id],
                 statistics=statistics,
                 statistics_age_seconds=max(0.0, round(time.time() - computed_at, 1)),
-                recent=recent.get(campaign.campaign_id, (0, 0)),
+                recent=recent.get(campaign.campaign_id, Answers()),
                 agents=queues.get(campaign.queue_name) if campaign.queue_name else None,
                 dial_level=dial_level(campaign, now),
             )
@@ -280,12 +283,14 @@ def read_campaigns(campaigns: list[Campaign], now: datetime, queues: Mapping[str
 
 
 def figures_without_live_reads(campaign: Campaign, counts: CampaignCounts) -> CampaignFigures:
-    """A campaign's figures from counts already read and its cached statistics, for a list of many campaigns:
-    recent answers, agents and dial level (a query each) are left unknown."""
+    """A campaign's figures from counts already read, the calls ended lately (one query for every campaign, shared
+    for a few seconds) and its cached statistics, for a list of many campaigns: agents and dial level (a query
+    each) are left unknown."""
     statistics, computed_at = timed_statistics(campaign.campaign_id)
     return campaign_figures(
         campaign, counts=counts, statistics=statistics, statistics_age_seconds=max(0.0, time.time() - computed_at),
-        recent=(0, 0), agents=None, dial_level=None,
+        recent=answers(timezone.now(), recent=RECENT).get(campaign.campaign_id, Answers()), agents=None,
+        dial_level=None,
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from outbound.campaign_page import consequence
 from reporting.models import CallHistory
 from reporting.stats import refresh_statistics
 from tests.conftest import add_contacts
-from tests.console_pages import text_of
+from tests.console_pages import list_rows, text_of
 
 
 @pytest.fixture
@@ -33,6 +33,10 @@ def campaign(db):
     return Campaign.objects.get(campaign_id="c1")
 
 
+def controls_on(page: str) -> list[str]:
+    return [verb for verb in ("start", "stop", "purge", "unload") if f'data-control="{verb}"' in page]
+
+
 def page_of(browser: Client, campaign: Campaign) -> str:
     return browser.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
 
@@ -41,11 +45,12 @@ def test_the_page_shows_figures_controls_links_lists_and_calls_over_time(operato
     page = page_of(operator, campaign)
     words = text_of(page)
     assert "Dialable now 4 Waiting 0 Done 1 Calls in progress 1" in words
-    assert [verb for verb in ("start", "stop", "purge", "unload") if f'data-control="{verb}"' in page] == [
-        "start", "stop", "purge", "unload",
-    ]  # fmt: skip
-    assert 'href="/admin/campaigns/contact/?campaign=c1"' in page
-    assert 'href="/admin/reporting/callhistory/?campaign=c1"' in page
+    assert controls_on(page) == ["stop", "purge", "unload"]  # it runs: no start
+    for link in ("/admin/campaigns/contact/?campaign_id=c1", "/admin/reporting/callhistory/?campaign_id=c1"):
+        assert f'href="{link}"' in page
+        assert (
+            len(list_rows(operator.get(link).content.decode())) == {"contact": 6, "callhistory": 1}[link.split("/")[3]]
+        )
     # list, contacts, dialed at least once (share), done, remaining, hit ratio over the hour
     assert "A 4 2 (50 %) 1 2 100.0 %" in words
     assert "B 2 0 (0 %) 0 2" in words
@@ -72,6 +77,7 @@ def test_stop_then_start_from_the_page(operator, campaign):
     assert "Stop will hold 4 pending contacts as stopped" in text_of(operator.get(stop).content.decode())
     operator.post(stop)
     assert Campaign.objects.get().state == "stopped"
+    assert controls_on(page_of(operator, campaign)) == ["start", "purge", "unload"]
     start = f"/admin/campaigns/campaign/{campaign.pk}/control/start/"
     assert "Start will dial 4 contacts (4 stopped put back to pending)." in text_of(
         operator.get(start).content.decode()

@@ -188,7 +188,7 @@ def test_the_time_series_counts_calls_per_interval_in_one_query_and_per_campaign
     assert one.columns[-6].title == "10:00\u201310:15 · Normal clearing 3 · (no result) 1"
 
 
-def test_the_page_draws_calls_over_time_results_per_campaign_and_statistics(operator, manager, history):
+def test_the_page_draws_calls_over_time_and_results_per_campaign(operator, manager, history):
     manager.post("/api/v1/contacts/", contacts_payload(1, "c2"), format="json")
     call("c2", timezone.now() - timedelta(minutes=1), "User busy")
     page = operator.get("/admin/reporting/callhistory/dashboard/").content.decode()
@@ -203,9 +203,7 @@ def test_the_page_draws_calls_over_time_results_per_campaign_and_statistics(oper
     assert "2 <small>66.7 %</small>" in page  # c1: 2 of its 3 calls ended in normal clearing
     assert "2 <small>50.0 %</small>" in page  # all campaigns: 2 of 4 calls ended busy
     assert '<option value="c1">' in page
-    assert "<td>c1</td>" in page
-    assert "<td>0.6667</td>" in page  # hit ratio: 2 live answers in 3 attempts
-    assert "<script" not in page.split('class="dashboard"')[1].split("statistics over the last hour")[0]
+    assert "<script" not in page.split("<svg", 1)[1].split("</svg>", 1)[0]  # drawn by the server, no script
 
 
 def test_the_campaign_filter_counts_only_that_campaign(operator, manager, history):
