@@ -13,7 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 from django.conf import settings
+from django.test import Client
 
+from outbound.management.commands.demo import OPERATOR, Command
 from tests.e2e_harness import free_port
 from tests.switch_harness import originates_in_record
 
@@ -41,7 +43,7 @@ def test_make_demo_stops_by_itself_with_the_summary_line(demo_database_url):
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.strip().splitlines()
-    assert "admin:  http://127.0.0.1:" in result.stdout
+    assert lines[0].startswith("wallboard: http://127.0.0.1:")  # the operator's address comes first
     match = SUMMARY.match(lines[-1])
     assert match, lines[-1]
     contacts, ended, failed, pending, active = map(int, match.groups())
@@ -66,3 +68,13 @@ def test_make_demo_stops_by_itself_with_the_summary_line(demo_database_url):
         )
     for number, count in per_number.items():
         assert count == attempts[number], number  # every originate is one attempt of its contact
+
+
+def test_a_demo_restart_keeps_the_operator_signed_in(db):
+    """The account is made once: a second start leaves its password, so an open wallboard's session stays valid."""
+    Command()._prepare(1)
+    browser = Client()
+    assert browser.login(username=OPERATOR[0], password=OPERATOR[1])
+    assert browser.get("/admin/").status_code == 200
+    Command()._prepare(1)
+    assert browser.get("/admin/").status_code == 200  # not sent back to the login page

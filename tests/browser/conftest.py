@@ -36,11 +36,11 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
     return {**browser_context_args, "viewport": VIEWPORT, "accept_downloads": True}
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """The whole page as a PNG under ``.local/screenshots``."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """The page (whole, or what the window shows) as a PNG under ``.local/screenshots``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

@@ -92,7 +92,7 @@ def test_an_operator_watches_the_floor_and_stops_and_starts_a_campaign(page: Pag
     # Lists that fit the screen.
     for name, path in LISTS.items():
         page.goto(base + path)
-        screenshot(page, name)
+        screenshot(page, name, full_page=False)
         assert fits_the_screen(page), path
 
 

@@ -106,10 +106,17 @@ class Command(BaseCommand):
         self._stopping = True
 
     def _prepare(self, per_campaign: int) -> tuple[str, str]:
-        """Operator account, API tokens (campaign manager, voice connector) and fresh demo contacts."""
-        user, _ = User.objects.get_or_create(username=OPERATOR[0], defaults={"is_staff": True, "is_superuser": True})
-        user.set_password(OPERATOR[1])
-        user.save()
+        """Operator account, API tokens (campaign manager, voice connector) and fresh demo contacts.
+
+        The account is created once, its password set then only: setting it again on every start would sign out
+        an operator whose wallboard is open (a session is bound to the password it was opened with).
+        """
+        user, created = User.objects.get_or_create(
+            username=OPERATOR[0], defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            user.set_password(OPERATOR[1])
+            user.save()
         ApiClient.objects.filter(name__in=["demo-manager", "demo-voice-connector"]).delete()
         _, token = create_api_client(name="demo-manager", role=ApiRole.CAMPAIGN_MANAGER)
         _, vc_token = create_api_client(name="demo-voice-connector", role=ApiRole.VOICE_CONNECTOR)
@@ -137,7 +144,7 @@ class Command(BaseCommand):
 
     def _welcome(self, port: int, token: str, switch_ports: dict[str, int]) -> None:
         base = f"http://127.0.0.1:{port}"
-        self.stdout.write(f"admin:  {base}/admin/  (user {OPERATOR[0]}, password {OPERATOR[1]})")
+        self.stdout.write(f"wallboard: {base}/admin/  (user {OPERATOR[0]}, password {OPERATOR[1]} unless changed)")
         self.stdout.write(f"API:    {base}/api/v1/docs/  (Authorization: Token {token})")
         shown = ", ".join(
             f"{switch.name} on 127.0.0.1:{switch_ports[switch.name]} ({' + '.join(switch.gateways)})"
