@@ -29,8 +29,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 	DJANGO_DEBUG=1 DIALER_SWITCH=simulator DATABASE_URL=postgres://lint@127.0.0.1/lint $(BIN)/mypy .
 
+# Two runs: the browser tests (tests/browser) need a pytest process of their own (tests/conftest.py says why).
 test: lint browser
-	$(call SERVICES,outbound) && DJANGO_DEBUG=1 DIALER_SWITCH=simulator $(BIN)/pytest
+	$(call SERVICES,outbound) && export DJANGO_DEBUG=1 DIALER_SWITCH=simulator && \
+	  $(BIN)/pytest && BROWSER_TESTS=1 $(BIN)/pytest tests/browser
 
 demo: venv
 	$(call SERVICES,outbound_demo) && export DJANGO_DEBUG=1 DIALER_SWITCH=simulator && \

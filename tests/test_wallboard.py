@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from campaigns.counts import CampaignCounts, refresh_counts
 from campaigns.models import Campaign, Contact
 from dialer import switch_state
 from dialer.models import AgentState, Switch
+from outbound.console import navigation
 from outbound.templatetags.console import UNKNOWN, duration, percent
 from outbound.wallboard import SwitchFigures, alerts, campaign_figures
 from reporting import live_figures
@@ -185,3 +186,12 @@ def test_a_poll_costs_the_same_queries_with_more_contacts(operator, floor, monke
     assert not [
         q["sql"] for q in many.captured_queries if 'FROM "campaigns_contact"' in q["sql"] and "'pending'" in q["sql"]
     ]
+
+
+def test_the_sidebar_offers_only_the_pages_one_may_open_and_marks_the_one_shown(operator, floor):
+    viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename__in=["view_campaign", "view_callhistory"]))
+    request = RequestFactory().get("/admin/reporting/callhistory/dashboard/")
+    request.user = viewer
+    shown = {item["title"]: item["active"] for group in navigation(request) for item in group["items"]}
+    assert shown == {"Wallboard": False, "Calls over time": True, "Campaigns": False, "Calls": False}
