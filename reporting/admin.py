@@ -34,16 +34,17 @@ VIEW_CALLS = "reporting.view_callhistory"
 RECENT_CALLS = 20
 
 
-def _seconds(start: datetime | None, end: datetime | None) -> int | None:
-    return None if start is None or end is None else max(0, round((end - start).total_seconds()))
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    """Tenths of a second: a ring of 0.4 s is not shown as 0."""
+    return None if start is None or end is None else max(0.0, round((end - start).total_seconds(), 1))
 
 
-def seconds_ringing(call: CallHistory) -> int | None:
+def seconds_ringing(call: CallHistory) -> float | None:
     """From the ringing (the dialing, when no ringing was reported) to the answer, or to the release if unanswered."""
     return _seconds(call.ringing_at or call.dialing_at, call.answered_at or call.released_at)
 
 
-def seconds_talking(call: CallHistory) -> int | None:
+def seconds_talking(call: CallHistory) -> float | None:
     return _seconds(call.answered_at, call.released_at)
 
 
@@ -98,11 +99,11 @@ class CallHistoryAdmin(NumberSearchMixin, CsvExportMixin, ReadOnlyHistoryAdmin):
         return _clock(call.released_at, call.dialing_at)
 
     @admin.display(description="ring s")
-    def ring_seconds(self, call: CallHistory) -> int | None:
+    def ring_seconds(self, call: CallHistory) -> float | None:
         return seconds_ringing(call)
 
     @admin.display(description="talk s")
-    def talk_seconds(self, call: CallHistory) -> int | None:
+    def talk_seconds(self, call: CallHistory) -> float | None:
         return seconds_talking(call)
 
     @admin.display(description="result", ordering="call_result")

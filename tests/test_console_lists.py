@@ -140,14 +140,14 @@ def test_call_times_are_shown_to_the_second_with_ring_and_talk_seconds(operator,
     assert answered["dialing"] == f"{local:%Y-%m-%d %H:%M:%S}"
     assert answered["answered"] == f"{local + timedelta(seconds=7):%H:%M:%S}"
     assert answered["released"] == f"{local + timedelta(seconds=67):%H:%M:%S}"
-    assert (answered["ring_seconds"], answered["talk_seconds"]) == ("5", "60")  # ringing to answer, answer to release
-    assert (unanswered["ring_seconds"], unanswered["talk_seconds"]) == ("25", "-")  # ringing to release
+    assert (answered["ring_seconds"], answered["talk_seconds"]) == ("5.0", "60.0")  # ringing to answer, then talk
+    assert (unanswered["ring_seconds"], unanswered["talk_seconds"]) == ("25.0", "-")  # ringing to release
 
 
 def test_ring_time_counts_from_the_dialing_when_no_ringing_was_reported(operator, floor):
     call("x1", "c1", "+4930200", ringing=None, released=30)
     (row,) = rows(operator, f"{CALLS}?contact_id=x1")
-    assert row["ring_seconds"] == "30"
+    assert row["ring_seconds"] == "30.0"
 
 
 def test_the_call_history_list_keeps_to_a_1280_px_window(operator, floor):
@@ -179,7 +179,7 @@ def test_the_contact_page_lists_its_calls_and_links_to_all_of_them(operator, flo
     table = page.split('class="contact-calls"')[1].split("</table>")[0]
     assert table.count("<tr>") == 21  # the header and the newest 20
     assert "NORMAL_CLEARING" in table
-    assert "<td>5</td><td>60</td>" in table
+    assert "<td>5.0</td><td>60.0</td>" in table
     assert "The newest 20." in page
     assert called_contacts(operator, f"contact_id={contact}") == [contact] * 25
 
@@ -227,7 +227,7 @@ def test_the_call_history_export_holds_the_filtered_calls_with_their_seconds(ope
     (line,) = lines
     values = dict(zip(header, line, strict=True))
     assert values["id"] == str(floor["calls"][floor["c2"]].pk)
-    assert (values["ring_seconds"], values["talk_seconds"]) == ("5", "60")
+    assert (values["ring_seconds"], values["talk_seconds"]) == ("5.0", "60.0")
     assert values["dialing_at"] == timezone.localtime(START).isoformat()  # ISO 8601, with its offset
     assert values["customer_number"] == NUMBER
     assert 'attachment; filename="callhistory-' in response["Content-Disposition"]
