@@ -79,7 +79,7 @@ def _referred_to(campaign: Campaign) -> bool:
     return False
 
 
-def _blank(value: int | None) -> str:
+def _blank(value: float | None) -> str:
     return "" if value is None else str(value)
 
 

@@ -69,20 +69,25 @@ _PAGES: tuple[tuple[str, tuple[tuple[str, str, str, tuple[str, ...]], ...]], ...
 
 def navigation(request: HttpRequest) -> list[dict[str, Any]]:
     """The sidebar: only the pages the signed-in operator may open (a link that answers 403 is no help)."""
-    groups = []
-    for title, pages in _PAGES:
-        items = [
-            {"title": name, "icon": icon, "link": reverse(url_name)}
-            for name, icon, url_name, permissions in pages
-            if request.user.has_perms(permissions)
-        ]
-        if items:
-            groups.append({"title": title, "separator": True, "items": items})
-    current = _current(request.path, [item["link"] for group in groups for item in group["items"]])
-    for group in groups:
-        for item in group["items"]:
-            item["active"] = item["link"] == current
-    return groups
+    allowed = [
+        (
+            title,
+            [(name, icon, reverse(url_name)) for name, icon, url_name, needs in pages if request.user.has_perms(needs)],
+        )
+        for title, pages in _PAGES
+    ]
+    current = _current(request.path, [link for _, items in allowed for _, _, link in items])
+    return [
+        {
+            "title": title,
+            "separator": True,
+            "items": [
+                {"title": name, "icon": icon, "link": link, "active": link == current} for name, icon, link in items
+            ],
+        }
+        for title, items in allowed
+        if items
+    ]
 
 
 def _current(path: str, links: list[str]) -> str | None:
