@@ -30,7 +30,7 @@ from unfold.admin import ModelAdmin
 
 from campaigns import alphabets, audit, counts, dnc, dnc_api
 from campaigns.calling_hours import validate_calling_hours, validate_time_zone
-from campaigns.choices import AuditAction, ContactStatus
+from campaigns.choices import AuditAction, ContactStatus, RetryResult
 from campaigns.configuration import EDITABLE_FIELDS
 from campaigns.console_lists import CampaignFilter, NumberSearchMixin, to_the_second
 from campaigns.csv_export import CsvExportMixin
@@ -113,6 +113,16 @@ class CampaignForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Campaign
         fields = ("campaign_id", "name", "campaign_type", *EDITABLE_FIELDS)
+        help_texts = {
+            "retry_rules": (
+                'One rule per result, e.g. [{"result": "Busy", "delay": 300, "max_attempts": 3}]: the delay in '
+                f"seconds before the next attempt. Results: {', '.join(RetryResult.values)}. Empty: no retries."
+            ),
+            "calling_hours": (
+                'Per weekday, ranges in the contact\'s zone, e.g. {"mon": [["09:00", "20:00"]], "sat": [["10:00", '
+                '"14:00"]]}; a day not named is closed. Empty: any time.'
+            ),
+        }
 
     def _checked(self, name: str, check: Callable[[Any], Any]) -> Any:
         try:

@@ -41,7 +41,7 @@ from outbound.templatetags.console import duration, percent
 from reporting.dashboard import WINDOWS, time_series
 from reporting.stats import WINDOW, campaign_statistics
 
-DEFAULT_WINDOW = "6h"
+DEFAULT_WINDOW = "1h"  # a floor is watched over its last hour; the page offers the longer windows
 DIALING_FIELDS = (
     "dialing_mode", "caller_id", "ring_timeout", "max_concurrent_calls", "queue_name", "default_ivr", "template_name",
     "tenant_name",
@@ -147,7 +147,7 @@ class CampaignConsoleAdmin(CampaignAdmin):
             counted = CampaignCounts(
                 contacts, counted_at=None, age_seconds=None, scheduled=int(getattr(obj, "scheduled", 0))
             )
-            figures = wallboard.figures_without_live_reads(obj, counted)
+            figures = wallboard.figures_for_list(obj, counted)
             obj._figures = figures  # type: ignore[attr-defined]
         return figures
 

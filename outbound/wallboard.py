@@ -282,7 +282,7 @@ def read_campaigns(campaigns: list[Campaign], now: datetime, queues: Mapping[str
     return figures
 
 
-def figures_without_live_reads(campaign: Campaign, counts: CampaignCounts) -> CampaignFigures:
+def figures_for_list(campaign: Campaign, counts: CampaignCounts) -> CampaignFigures:
     """A campaign's figures from counts already read, the calls ended lately (one query for every campaign, shared
     for a few seconds) and its cached statistics, for a list of many campaigns: agents and dial level (a query
     each) are left unknown."""
