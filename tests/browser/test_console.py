@@ -39,6 +39,24 @@ LISTS = {
 }
 
 
+# The sidebar's other pages: they fit too.
+EVERY_OTHER_PAGE = (
+    "/admin/dialer/agentstate/pacing/",
+    "/admin/dialer/switch/",
+    "/admin/reporting/agentupdate/",
+    "/admin/campaigns/contactlist/",
+    "/admin/campaigns/listimport/",
+    "/admin/campaigns/donotcall/",
+    "/admin/reporting/agenthistory/",
+    "/admin/dialer/agentstate/",
+    "/admin/dialer/unappliedevent/",
+    "/admin/campaigns/campaignauditentry/",
+    "/admin/auth/user/",
+    "/admin/auth/group/",
+    "/admin/campaigns/apiclient/",
+)
+
+
 def figure(page: Page, campaign_id: str, name: str) -> str:
     return page.inner_text(f'[data-campaign="{campaign_id}"] [data-figure="{name}"]').strip()
 
@@ -93,6 +111,9 @@ def test_an_operator_watches_the_floor_and_stops_and_starts_a_campaign(page: Pag
     for name, path in LISTS.items():
         page.goto(base + path)
         screenshot(page, name, full_page=False)
+        assert fits_the_screen(page), path
+    for path in EVERY_OTHER_PAGE:
+        page.goto(base + path)
         assert fits_the_screen(page), path
 
 
