@@ -19,6 +19,7 @@ BENCHES = {
     "status_counts": "bench.status_counts",
     "per_call_cost": "bench.per_call_cost",
     "wallboard": "bench.wallboard",
+    "console_lists": "bench.console_lists",
 }
 
 

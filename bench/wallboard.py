@@ -60,30 +60,51 @@ class Measured:
     p95_ms: float
     queries: str  # "12", or "12-14" if they differ from one request to the next
     sql_ms: float  # median time spent in those queries
+    # The query that took longest (by its median over the requests), as sent, and that median: what to EXPLAIN.
+    slowest_sql: str = ""
+    slowest_ms: float = 0.0
 
     def row(self, size: str, request: str) -> tuple[object, ...]:
         return (size, request, self.median_ms, self.p95_ms, self.queries, self.sql_ms)
 
 
-def measure(run: Callable[[], object]) -> Measured:
+def measure(run: Callable[[], object], repeat: int = REPEAT) -> Measured:
     """``run`` timed by ``samples_ms``, each call's queries captured (the untimed warm-up's dropped)."""
     queries: list[int] = []
     sql_ms: list[float] = []
+    # Each statement's times over the timed calls: the same request sends the same SQL text each time, so the
+    # slowest is picked by its median, not by whichever query one noisy call happened to stall on.
+    by_sql: dict[str, list[float]] = {}
 
     def captured() -> None:
         with CaptureQueriesContext(connection) as context:
             run()
+        if queries:  # not the warm-up
+            for query in context.captured_queries:
+                by_sql.setdefault(query["sql"], []).append(float(query["time"]) * 1000)
         queries.append(len(context.captured_queries))
         sql_ms.append(sum(float(q["time"]) for q in context.captured_queries) * 1000)
 
-    timings = samples_ms(captured)
+    timings = samples_ms(captured, repeat)
     low, high = min(queries[1:]), max(queries[1:])
+    medians = {sql: statistics.median(times) for sql, times in by_sql.items()}
+    slowest = max(medians, key=medians.__getitem__, default="")
     return Measured(
         median_ms=statistics.median(timings),
         p95_ms=statistics.quantiles(timings, n=20, method="inclusive")[-1],
         queries=str(low) if low == high else f"{low}-{high}",
         sql_ms=statistics.median(sql_ms[1:]),
+        slowest_sql=slowest,
+        slowest_ms=medians.get(slowest, 0.0),
     )
+
+
+def signed_in(username: str) -> Client:
+    """A test client signed in as a new superuser ``username`` (who sees every part of every page)."""
+    user = User.objects.create_superuser(username, password=None)
+    console = Client(SERVER_NAME="127.0.0.1")  # an allowed host
+    console.force_login(user)
+    return console
 
 
 def clear() -> None:
@@ -118,14 +139,14 @@ def make_predictive() -> None:
         )
 
 
-def record_history() -> None:
-    """``HISTORY`` calls dialed over the hour before now, 40 s each, across the campaigns and switches; written again
+def record_history(total: int = HISTORY) -> None:
+    """``total`` calls dialed over the hour before now, 40 s each, across the campaigns and switches; written again
     before each size so that the last minutes hold the same calls at both."""
     CallHistory.objects.filter(campaign_id__startswith=PREFIX).delete()
     now = timezone.now()
-    spacing = timedelta(hours=1) / HISTORY
+    spacing = timedelta(hours=1) / total
     calls = []
-    for n in range(HISTORY):
+    for n in range(total):
         dialing_at = now - (n + 1) * spacing
         released_at = dialing_at + timedelta(seconds=40)
         calls.append(
@@ -148,9 +169,7 @@ def run() -> None:
     clear()
     add_switches()
     add_agents()
-    user = User.objects.create_superuser(USER, password=None)
-    console = Client(SERVER_NAME="127.0.0.1")  # an allowed host
-    console.force_login(user)
+    console = signed_in(USER)
     campaign_ids = [f"{PREFIX}{g}" for g in range(CAMPAIGNS)]
 
     def wallboard(headers: dict[str, str]) -> bytes:

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Field, Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from unfold.admin import ModelAdmin
@@ -57,11 +58,32 @@ def searched_numbers(term: str) -> frozenset[str]:
     return frozenset(numbers | {number.removeprefix("+") for number in numbers})
 
 
-class NumberSearchMixin(ModelAdmin):
-    """The list's search also finds the rows of the number searched for, in any written form ("0501 0000 0006").
+def exactly(model: type[Model], fields: tuple[str, ...], term: str) -> Q:
+    """Rows whose ``fields`` hold ``term`` as typed or in lower case (ids are stored in lower case), compared as the
+    columns' indexes can answer; a field that cannot hold the term (a UUID column and a number) is left out."""
+    written = term.strip()
+    match = Q(pk__in=[])
+    for name in fields:
+        field = model._meta.get_field(name)
+        try:
+            values = (
+                {field.to_python(value) for value in (written, written.lower())} if isinstance(field, Field) else set()
+            )
+        except ValidationError:
+            continue
+        match |= Q(**{f"{name}__in": values})
+    return match
 
-    Django's search splits "+49 501 0000 0006" into words that each must match a search field, so without this a
-    number typed as people write it finds nothing. ``number_field`` is the model's number column.
+
+class NumberSearchMixin(ModelAdmin):
+    """The list's search: the term exactly, in each of the ``search_fields`` named with "=", and the rows of the
+    number searched for in any written form ("0501 0000 0006").
+
+    Django's "=" search compares the upper case of both sides, which no index serves: one contact among 1,000,000
+    took 0.6 s to find, reading every row. Here each is an exact comparison its column's index answers. Django's
+    search also splits "+49 501 0000 0006" into words that must each match, so a number typed as people write it
+    found nothing; ``number_field`` is the model's number column, searched in its stored forms. A search field
+    without "=" is searched for the term anywhere in it, as Django does (a search that reads the whole table).
     """
 
     number_field = "customer_number"
@@ -69,11 +91,16 @@ class NumberSearchMixin(ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
-        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return queryset, False
+        exact = tuple(name[1:] for name in self.search_fields if name.startswith("="))
+        match = exactly(queryset.model, exact, search_term)
+        for name in (name for name in self.search_fields if not name.startswith("=")):
+            match |= Q(**{f"{name}__icontains": search_term.strip()})
         numbers = searched_numbers(search_term)
-        if not numbers:
-            return found, may_have_duplicates
-        return found | queryset.filter(**{f"{self.number_field}__in": numbers}), may_have_duplicates
+        if numbers:
+            match |= Q(**{f"{self.number_field}__in": numbers})
+        return queryset.filter(match), False
 
 
 def to_the_second(value: datetime | None) -> str | None:

@@ -243,6 +243,10 @@ class Contact(models.Model):
                 fields=["status", "dial_time"], name="contact_active", condition=Q(status__in=ACTIVE_STATUSES)
             ),
             models.Index(fields=["customer_number"], name="contact_customer_number"),
+            # The console's contact list: its first page in the order contacts arrived, and its search by the
+            # campaign manager's own id; without them each page read and sorted every contact (1 s at 1,000,000).
+            models.Index(fields=["received_time"], name="contact_received"),
+            models.Index(fields=["campaign_contact_id"], name="contact_crm_id"),
             # Pending contacts whose window has closed leave pending: found without scanning the rest.
             models.Index(fields=["end_time"], name="contact_pending_end", condition=Q(status=ContactStatus.PENDING)),
         ]

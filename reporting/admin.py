@@ -21,6 +21,7 @@ from campaigns.console_lists import CampaignFilter, NumberSearchMixin, to_the_se
 from campaigns.csv_export import CsvExportMixin
 from campaigns.models import Campaign, Contact
 from reporting.agent_updates import replay
+from reporting.console_filters import RecentResultFilter
 from reporting.dashboard import WINDOWS, results_by_campaign, select, time_series
 from reporting.models import AgentHistory, AgentUpdate, AgentUpdateState, CallHistory
 
@@ -75,9 +76,11 @@ class CallHistoryAdmin(NumberSearchMixin, CsvExportMixin, ReadOnlyHistoryAdmin):
         "dialing", "answered", "released", "ring_seconds", "talk_seconds", "contact", "campaign_id", "customer_number",
         "result",
     )  # fmt: skip
-    list_filter = (CampaignFilter, "call_result", "campaign_type", "dialing_mode")
+    # A date filter rather than a date hierarchy, whose links list the distinct days of the whole history.
+    list_filter = (
+        CampaignFilter, RecentResultFilter, "campaign_type", "dialing_mode", ("dialing_at", admin.DateFieldListFilter),
+    )  # fmt: skip
     search_fields = ("=contact_id", "=customer_number", "=campaign_id", "=call_id")
-    date_hierarchy = "dialing_at"
     change_list_template = "admin/reporting/callhistory/change_list.html"
     csv_columns = (
         "id", "attempt_guid", "call_id", "contact_id", "campaign_id", "contact_list", "customer_number",
@@ -173,6 +176,8 @@ class ContactWithCallsAdmin(ContactAdmin):
     Added here because ``campaigns`` never imports ``reporting``: a "calls" link on each row of the list, and on a
     contact's page its newest calls with a link to all of them.
     """
+
+    list_filter = (*ContactAdmin.list_filter, RecentResultFilter)
 
     def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
         shown = tuple(super().get_list_display(request))

@@ -291,3 +291,26 @@ def test_the_export_needs_the_lists_view_permission(floor):
 def test_an_export_with_a_filter_the_list_cannot_apply_goes_back_to_the_list(operator, floor):
     response = operator.get("/admin/reporting/callhistory/export/?dialing_at__year=99999999999999")
     assert (response.status_code, response["Location"]) == (302, f"{CALLS}?e=1")
+
+
+def test_the_result_filter_offers_the_latest_calls_results_without_reading_every_row(operator, floor):
+    Contact.objects.filter(pk=floor["c2"]).update(call_result="Answered")
+    with CaptureQueriesContext(connection) as queries:
+        page = operator.get(CONTACTS).content.decode()
+    assert "?call_result=Answered" in page
+    assert "?call_result=No+Answer" in page
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"]]  # no column listed whole
+    assert [row["id"] for row in rows(operator, f"{CONTACTS}?call_result=Answered")] == [floor["c2"]]
+    assert called_contacts(operator, "call_result=Answered") == [floor["c2"]]
+    assert called_contacts(operator, "call_result=Never+Seen") == []  # any result in the address still filters
+
+
+def test_a_search_compares_the_term_as_the_indexes_can_answer(operator, floor):
+    """Django's "=" search compared UPPER() of both sides, which no index serves: every contact was read."""
+    contact = floor["c1"][0]
+    with CaptureQueriesContext(connection) as queries:
+        found = rows(operator, f"{CONTACTS}?q={contact.upper()}")  # an id typed in capitals is found too
+    assert [row["id"] for row in found] == [contact]
+    searches = [q["sql"] for q in queries.captured_queries if 'FROM "campaigns_contact"' in q["sql"]]
+    assert searches
+    assert not [sql for sql in searches if "UPPER(" in sql]
