@@ -17,11 +17,12 @@ from django.utils.http import urlencode
 from unfold.admin import ModelAdmin
 
 from campaigns.admin import ContactAdmin, ReadOnlyAdmin, _blank, require
+from campaigns.choices import CampaignType, DialingMode
 from campaigns.console_lists import CampaignFilter, NumberSearchMixin, to_the_second
 from campaigns.csv_export import CsvExportMixin
 from campaigns.models import Campaign, Contact
 from reporting.agent_updates import replay
-from reporting.console_filters import RecentResultFilter
+from reporting.console_filters import RecentResultFilter, choices_filter
 from reporting.dashboard import WINDOWS, results_by_campaign, select, time_series
 from reporting.models import AgentHistory, AgentUpdate, AgentUpdateState, CallHistory
 
@@ -78,7 +79,8 @@ class CallHistoryAdmin(NumberSearchMixin, CsvExportMixin, ReadOnlyHistoryAdmin):
     )  # fmt: skip
     # A date filter rather than a date hierarchy, whose links list the distinct days of the whole history.
     list_filter = (
-        CampaignFilter, RecentResultFilter, "campaign_type", "dialing_mode", ("dialing_at", admin.DateFieldListFilter),
+        CampaignFilter, RecentResultFilter, choices_filter("campaign_type", "campaign type", CampaignType.choices),
+        choices_filter("dialing_mode", "dialing mode", DialingMode.choices), ("dialing_at", admin.DateFieldListFilter),
     )  # fmt: skip
     search_fields = ("=contact_id", "=customer_number", "=campaign_id", "=call_id")
     change_list_template = "admin/reporting/callhistory/change_list.html"

@@ -39,3 +39,22 @@ class RecentResultFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         return queryset if value is None else queryset.filter(call_result=value)
+
+
+def choices_filter(field: str, title: str, choices: list[tuple[str, str]]) -> type[admin.SimpleListFilter]:
+    """A filter on a plain text column whose values are known (the history copies them from choice fields): the
+    stock filter of such a column lists its distinct values, reading the whole history on each page."""
+
+    class KnownValues(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+            return choices
+
+        def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+            value = self.value()
+            return queryset if value is None else queryset.filter(**{field: value})
+
+    KnownValues.title = title
+    KnownValues.__name__ = f"{field.title().replace('_', '')}Filter"
+    return KnownValues
