@@ -79,7 +79,7 @@ def _referred_to(campaign: Campaign) -> bool:
     return False
 
 
-def _blank(value: float | None) -> str:
+def blank(value: float | None) -> str:
     return "" if value is None else str(value)
 
 
@@ -176,7 +176,7 @@ class CampaignAdmin(ModelAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (f"{timezone.localtime(e.at):%Y-%m-%d %H:%M:%S}", e.action, e.by, _blank(e.affected), audit.describe(e))
+                (f"{timezone.localtime(e.at):%Y-%m-%d %H:%M:%S}", e.action, e.by, blank(e.affected), audit.describe(e))
                 for e in entries
             ),
         )

@@ -165,7 +165,7 @@ def pacing_mode(p: PacingInput) -> str:
 
 def pacing_row(campaign: Campaign, p: PacingInput) -> PacingRow:
     """The page's row for ``campaign`` from the input its pacing decision reads."""
-    level = f"{p.in_flight / p.ready_agents:.2f}" if p.ready_agents else "—"
+    level = "—" if p.dial_level is None else f"{p.dial_level:.2f}"
     return PacingRow(
         campaign_id=campaign.campaign_id,
         state=campaign.state,

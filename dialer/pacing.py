@@ -116,6 +116,11 @@ class PacingInput:
         return len(self.ringing) + self.waiting_calls
 
     @property
+    def dial_level(self) -> float | None:
+        """Calls in flight per ready agent; unknown without a ready agent."""
+        return self.in_flight / self.ready_agents if self.ready_agents else None
+
+    @property
     def logged_in(self) -> int:
         return self.ready_agents + len(self.talking) + len(self.wrapping_up)
 

@@ -257,40 +257,43 @@ def dial_level(campaign: Campaign, now: datetime) -> float | None:
     """Calls in flight per ready agent, for a predictive campaign with ready agents (SPEC 5b)."""
     if campaign.campaign_type != CampaignType.AGENT or campaign.dialing_mode != DialingMode.PREDICTIVE:
         return None
-    paced = pacing_input(campaign, budget=0, now=now)
-    return round(paced.in_flight / paced.ready_agents, 2) if paced.ready_agents else None
+    level = pacing_input(campaign, budget=0, now=now).dial_level
+    return None if level is None else round(level, 2)
 
 
 def read_campaigns(campaigns: list[Campaign], now: datetime, queues: Mapping[str, Agents]) -> list[CampaignFigures]:
     """The figures of ``campaigns``: two count queries, one for recent answers, the cached statistics."""
     counts = contact_counts([c.campaign_id for c in campaigns])
     recent = answers(now, recent=RECENT)
-    figures = []
-    for campaign in campaigns:
-        statistics, computed_at = timed_statistics(campaign.campaign_id)
-        figures.append(
-            campaign_figures(
-                campaign,
-                counts=counts[campaign.campaign_id],
-                statistics=statistics,
-                statistics_age_seconds=max(0.0, round(time.time() - computed_at, 1)),
-                recent=recent.get(campaign.campaign_id, Answers()),
-                agents=queues.get(campaign.queue_name) if campaign.queue_name else None,
-                dial_level=dial_level(campaign, now),
-            )
+    return [
+        _with_statistics(
+            campaign,
+            counts[campaign.campaign_id],
+            recent.get(campaign.campaign_id, Answers()),
+            agents=queues.get(campaign.queue_name) if campaign.queue_name else None,
+            dial_level=dial_level(campaign, now),
         )
-    return figures
+        for campaign in campaigns
+    ]
 
 
 def figures_for_list(campaign: Campaign, counts: CampaignCounts) -> CampaignFigures:
     """A campaign's figures from counts already read, the calls ended lately (one query for every campaign, shared
     for a few seconds) and its cached statistics, for a list of many campaigns: agents and dial level (a query
     each) are left unknown."""
+    recent = answers(timezone.now(), recent=RECENT).get(campaign.campaign_id, Answers())
+    return _with_statistics(campaign, counts, recent, agents=None, dial_level=None)
+
+
+def _with_statistics(
+    campaign: Campaign, counts: CampaignCounts, recent: Answers, *, agents: Agents | None, dial_level: float | None
+) -> CampaignFigures:
+    """``campaign_figures`` with the campaign's statistics as last computed, and their age."""
     statistics, computed_at = timed_statistics(campaign.campaign_id)
     return campaign_figures(
-        campaign, counts=counts, statistics=statistics, statistics_age_seconds=max(0.0, time.time() - computed_at),
-        recent=answers(timezone.now(), recent=RECENT).get(campaign.campaign_id, Answers()), agents=None,
-        dial_level=None,
+        campaign, counts=counts, statistics=statistics,
+        statistics_age_seconds=max(0.0, round(time.time() - computed_at, 1)),
+        recent=recent, agents=agents, dial_level=dial_level,
     )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from unfold.admin import ModelAdmin
 
-from campaigns.admin import ContactAdmin, ReadOnlyAdmin, _blank, require
+from campaigns.admin import ContactAdmin, ReadOnlyAdmin, blank, require
 from campaigns.choices import CampaignType, DialingMode
 from campaigns.console_lists import CampaignFilter, NumberSearchMixin, to_the_second
 from campaigns.csv_export import CsvExportMixin
@@ -208,8 +208,8 @@ class ContactWithCallsAdmin(ContactAdmin):
             "",
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             (
-                (to_the_second(c.dialing_at), c.call_result, c.hangup_cause, _blank(seconds_ringing(c)),
-                 _blank(seconds_talking(c)))
+                (to_the_second(c.dialing_at), c.call_result, c.hangup_cause, blank(seconds_ringing(c)),
+                 blank(seconds_talking(c)))
                 for c in newest
             ),
         )  # fmt: skip

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.core.cache import cache
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from campaigns.console_lists import ColumnFilter
 from reporting.models import CallHistory
 
 # The results offered are those of this many most recent calls: the stock filter listed the distinct values of the
@@ -27,7 +25,7 @@ def recent_results() -> list[str]:
     return offered
 
 
-class RecentResultFilter(admin.SimpleListFilter):
+class RecentResultFilter(ColumnFilter):
     """Rows by call result, offering the results of the latest calls; any result given in the address filters."""
 
     title = "call result"
@@ -36,24 +34,15 @@ class RecentResultFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:  # type: ignore[type-arg]
         return [(result, result) for result in recent_results()]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        value = self.value()
-        return queryset if value is None else queryset.filter(call_result=value)
-
 
 def choices_filter(field: str, title: str, choices: list[tuple[str, str]]) -> type[admin.SimpleListFilter]:
-    """A filter on a plain text column whose values are known (the history copies them from choice fields): the
-    stock filter of such a column lists its distinct values, reading the whole history on each page."""
+    """A filter on a plain text column whose values are known (the history copies them from choice fields)."""
 
-    class KnownValues(admin.SimpleListFilter):
+    class KnownValues(ColumnFilter):
         parameter_name = field
 
         def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:  # type: ignore[type-arg]
             return choices
-
-        def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-            value = self.value()
-            return queryset if value is None else queryset.filter(**{field: value})
 
     KnownValues.title = title
     KnownValues.__name__ = f"{field.title().replace('_', '')}Filter"
